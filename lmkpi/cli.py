@@ -1,0 +1,303 @@
+"""The ``lmkpi`` command: synth, load, demo, status, sql, dev, prepare."""
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from lmkpi.months import month_range, parse_month
+from lmkpi.settings import REPO_ROOT, ConfigurationError, get_settings
+
+log = logging.getLogger("lmkpi")
+
+DEMO_START, DEMO_END = "2017-01", "2019-12"
+DEMO_FOCUS = 173  # Lyngby-Taarbæk: full size, so its numbers can be read against the plan
+DEMO_OTHERS_SCALE = 0.03
+
+
+def _months(value: str) -> str:
+    parse_month(value)
+    return value
+
+
+def _municipalities(value: str) -> list[int] | None:
+    if value.strip().lower() == "all":
+        return None
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected codes like 173,101 or 'all', got {value!r}")
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from lmkpi.synth import generate
+
+    summary = generate(
+        Path(args.out),
+        start=args.start,
+        end=args.end,
+        municipalities=args.municipalities,
+        seed=args.seed,
+        scale=args.scale,
+        mess=args.mess,
+    )
+    log.info("wrote %d files to %s in %.1f s", len(summary.files), args.out, summary.seconds)
+    return 0
+
+
+def _deliver(source_dir: Path, landing_dir: Path) -> int:
+    """Copy extract files from a folder laid out like the landing folder (new/changed only)."""
+    copied = 0
+    for src in sorted(source_dir.glob("*/*_*.*")):
+        if src.parent.name.startswith("_"):
+            continue
+        dst = landing_dir / src.parent.name / src.name
+        if dst.resolve() == src.resolve():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+        copied += 1
+    return copied
+
+
+def _load(start: str, end: str, triggered_by: str) -> int:
+    from lmkpi.orchestration import run_monthly_load
+
+    settings = get_settings()
+    started = time.perf_counter()
+    outcome = run_monthly_load(settings, start, end, triggered_by=triggered_by)
+    seconds = time.perf_counter() - started
+    span = f"{outcome.months[0]}..{outcome.months[-1]}"
+    if not outcome.success:
+        log.error("load of %s FAILED (run %s) after %.1f s:", span, outcome.run_id, seconds)
+        for err in outcome.errors or ["see the run in Dagster (lmkpi dev) for details"]:
+            log.error("  %s", err)
+        return 1
+    log.info("loaded %s (%d months) in %.1f s; warehouse: %s", span, len(outcome.months),
+             seconds, settings.warehouse_db)
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.landing and Path(args.landing).resolve() != settings.landing_dir.resolve():
+        copied = _deliver(Path(args.landing), settings.landing_dir)
+        log.info("delivered %d files from %s to %s", copied, args.landing, settings.landing_dir)
+    if args.month:
+        start = end = args.month
+    elif args.from_month:
+        start, end = args.from_month, args.to_month or args.from_month
+    else:
+        raise SystemExit("lmkpi load: give --month YYYY-MM or --from YYYY-MM --to YYYY-MM")
+    return _load(start, end, "cli")
+
+
+def headline(settings, municipality: int = DEMO_FOCUS) -> str:
+    from lmkpi.warehouse.publish import open_published
+
+    con = open_published(settings.warehouse_db)
+    try:
+        rows = con.execute(
+            """
+            select strftime(month, '%Y-%m'), round(full_time_persons_plan),
+                   round(full_time_persons_national), persons_plan_overlap_removed
+            from marts.fct_public_benefits where municipality_code = ? order by month
+            """,
+            [municipality],
+        ).fetchall()
+        loads = con.execute(
+            "select source, count(*), sum(rows_loaded), sum(rows_rejected) "
+            "from audit.load_audit where outcome = 'loaded' group by source order by source"
+        ).fetchall()
+    finally:
+        con.close()
+    lines = [
+        f"Full-time persons on public benefits, municipality {municipality} (age 16-66):",
+        "  month     plan(12 groups)  national  persons",
+    ]
+    lines += [f"  {m}  {p:>15,.0f}  {n:>8,.0f}  {c:>7,}" for m, p, n, c in rows]
+    lines.append("Rows loaded (all loads): " + ", ".join(
+        f"{s}: {n:,} rows in {f} files ({r:,} rejected)" for s, f, n, r in loads))
+    return "\n".join(lines)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lmkpi.synth import generate
+
+    os.environ.setdefault("LMKPI_DEMO", "1")
+    settings = get_settings()
+    settings.ensure_dirs()
+    started = time.perf_counter()
+    municipalities = None if args.all else [DEMO_FOCUS, 101, 157, 201, 223, 240, 269, 350]
+    summary = generate(
+        settings.landing_dir,
+        start=args.start,
+        end=args.end,
+        municipalities=municipalities,
+        seed=args.seed,
+        scale=args.scale,
+        scale_by_municipality={DEMO_FOCUS: 1.0},
+        mess=not args.clean,
+    )
+    log.info("generated %d extract files in %.1f s", len(summary.files), summary.seconds)
+    rc = _load(args.start, args.end, "demo")
+    if rc:
+        return rc
+    restated = settings.landing_dir / "_restatements"
+    if restated.exists():
+        for src in sorted(restated.glob("*/*_*.*")):
+            month = src.stem.split("_")[-1]
+            log.info("re-delivering a corrected %s for %s", src.name, month)
+            shutil.copy2(src, settings.landing_dir / src.parent.name / src.name)
+            rc = _load(month, month, "demo-restatement")
+            if rc:
+                return rc
+    log.info("demo finished in %.1f s", time.perf_counter() - started)
+    sys.stdout.write(headline(settings) + "\n")
+    sys.stdout.write(f"Warehouse for analysts: {settings.warehouse_db}  (lmkpi sql)\n")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from lmkpi.warehouse.publish import open_published
+
+    settings = get_settings()
+    if not settings.warehouse_db.exists():
+        log.error("nothing published yet under %s; run lmkpi load or lmkpi demo", settings.home)
+        return 1
+    con = open_published(settings.warehouse_db)
+    try:
+        rows = con.execute(
+            """
+            select source, strftime(month, '%Y-%m'), file_name, outcome,
+                   strftime(finished_at, '%Y-%m-%d %H:%M'), rows_loaded, rows_rejected, triggered_by
+            from audit.load_audit
+            qualify row_number() over (partition by source, month order by finished_at desc) = 1
+            order by source, month
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    sys.stdout.write(f"{'source':<14}{'month':<9}{'file':<28}{'outcome':<15}{'finished':<18}"
+                     f"{'loaded':>9}{'rejected':>9}  by\n")
+    for s, m, f, o, t, n, r, by in rows:
+        sys.stdout.write(f"{s:<14}{m:<9}{f:<28}{o:<15}{t:<18}{n or 0:>9,}{r or 0:>9,}  {by}\n")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from lmkpi.warehouse.publish import open_published
+
+    settings = get_settings()
+    con = open_published(settings.warehouse_db)
+    try:
+        queries = [args.query] if args.query else iter(lambda: input("lmkpi> "), "")
+        for query in queries:
+            try:
+                rel = con.sql(query)
+            except Exception as exc:  # the analyst sees DuckDB's own message
+                sys.stderr.write(f"error: {exc}\n")
+                if args.query:
+                    return 1
+                continue
+            if rel is None:
+                continue
+            if args.csv:
+                rel.pl().write_csv(sys.stdout)
+            else:
+                rel.show(max_rows=args.max_rows)
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from lmkpi.orchestration import ensure_dbt_manifest
+
+    ensure_dbt_manifest(force=True)
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from lmkpi.orchestration import ensure_dbt_manifest, prepare_dagster_home
+
+    prepare_dagster_home(get_settings())
+    ensure_dbt_manifest()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.chdir(REPO_ROOT)
+    os.execv(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", *args.extra])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lmkpi", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="write synthetic extracts")
+    p.add_argument("--out", required=True)
+    p.add_argument("--start", type=_months, default=DEMO_START)
+    p.add_argument("--end", type=_months, default=DEMO_END)
+    p.add_argument("--municipalities", type=_municipalities, default=None, help="173,101 or all")
+    p.add_argument("--seed", type=int, default=2019)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--mess", action="store_true", help="realistic file mess (encodings, ...)")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("load", help="load months through Dagster")
+    p.add_argument("--landing", help="folder with <source>/<source>_<YYYY-MM>.<ext> files")
+    p.add_argument("--month", type=_months)
+    p.add_argument("--from", dest="from_month", type=_months)
+    p.add_argument("--to", dest="to_month", type=_months)
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("demo", help="synthetic extracts 2017-2019, loaded end to end")
+    p.add_argument("--start", type=_months, default=DEMO_START)
+    p.add_argument("--end", type=_months, default=DEMO_END)
+    p.add_argument("--seed", type=int, default=2019)
+    p.add_argument("--scale", type=float, default=DEMO_OTHERS_SCALE,
+                   help="scale of the municipalities other than 173")
+    p.add_argument("--all", action="store_true", help="all 98 municipalities (default: a few)")
+    p.add_argument("--clean", action="store_true", help="no file mess")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("status", help="what is loaded, per source and month")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("sql", help="query the published warehouse (read-only)")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--csv", action="store_true")
+    p.add_argument("--max-rows", type=int, default=40)
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("prepare", help="build the dbt manifest (install step)")
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("dev", help="dagster dev -w workspace.yaml with LMKPI_HOME's instance")
+    p.add_argument("extra", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    try:
+        return args.func(args)
+    except ConfigurationError as exc:
+        log.error("%s", exc)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Whole-file rejection and the guard that keeps person numbers out of messages."""
+
+import re
+
+# Anything that could be a CPR number: 6 digits, optional separator, 4 digits, or any run of
+# 9+ digits. Used to mask text (header names, file names) before it goes into a message.
+_CPR_LIKE = re.compile(r"\d{6}[- ]?\d{4}|\d{9,}")
+_MAX_SHOWN = 40
+
+
+def safe_text(value: object, max_length: int = _MAX_SHOWN) -> str:
+    """`value` as a short quoted string that never shows a CPR-like digit run."""
+    text = _CPR_LIKE.sub("<digits hidden>", str(value))
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    if len(text) > max_length:
+        text = text[: max_length - 3] + "..."
+    return repr(text)
+
+
+class FileRejected(Exception):
+    """The whole file is refused; nothing from it may be loaded.
+
+    `rule` is a code from `lmkpi.contracts.FILE_RULES`; `message` says what is wrong and what
+    to do; `str(e)` is "<file name>: <message>". Never holds a CPR number or free text.
+    """
+
+    def __init__(self, file_name: str, rule: str, message: str) -> None:
+        super().__init__(f"{file_name}: {message}")
+        self.file_name = file_name
+        self.rule = rule
+        self.message = message
+
+    def __reduce__(self):  # keep pickling (multiprocess executors) working
+        return (type(self), (self.file_name, self.rule, self.message))

@@ -1,0 +1,113 @@
+"""Running loads through Dagster from the command line (in-process, same job as the schedule)."""
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lmkpi.months import month_range
+from lmkpi.settings import DBT_PROJECT_DIR, Settings
+
+log = logging.getLogger(__name__)
+
+DAGSTER_YAML = """\
+# Written by lmkpi. Telemetry off; one run at a time (one writer of the working database).
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+"""
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    settings.ensure_dirs()
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ["LMKPI_HOME"] = str(settings.home)
+    os.environ["LMKPI_WORK_DB"] = str(settings.work_db)
+    return settings.dagster_home
+
+
+def _dbt_sources() -> list[Path]:
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return files
+
+
+def ensure_dbt_manifest(force: bool = False) -> Path:
+    """Run `dbt parse` when target/manifest.json is missing or older than the project files."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not force and manifest.exists():
+        built = manifest.stat().st_mtime
+        if all(p.stat().st_mtime <= built for p in _dbt_sources()):
+            return manifest
+    log.info("parsing the dbt project (dbt parse) to build %s", manifest)
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
+        + ["--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True,
+        cwd=DBT_PROJECT_DIR,
+        env=os.environ | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
+    return manifest
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    run_id: str
+    months: list[str]
+    errors: list[str]
+
+
+def run_monthly_load(
+    settings: Settings, start: str, end: str | None = None, *, triggered_by: str = "cli"
+) -> RunOutcome:
+    """Materialize ingest -> dbt -> publish for the months ``start``..``end`` in one run."""
+    months = month_range(start, end or start)
+    prepare_dagster_home(settings)
+    ensure_dbt_manifest()
+
+    import dagster as dg
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("monthly_load")
+    tags = {"lmkpi/triggered_by": triggered_by}
+    partition_key = None
+    if len(months) == 1:
+        partition_key = f"{months[0]}-01"
+    else:
+        tags |= {
+            ASSET_PARTITION_RANGE_START_TAG: f"{months[0]}-01",
+            ASSET_PARTITION_RANGE_END_TAG: f"{months[-1]}-01",
+        }
+    log.info("loading %s..%s (%d months) through Dagster", months[0], months[-1], len(months))
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    errors = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            failure = event.step_failure_data
+            if failure.user_failure_data and failure.user_failure_data.description:
+                errors.append(failure.user_failure_data.description)
+            elif failure.error:
+                errors.append(failure.error.message.strip())
+    return RunOutcome(result.success, result.run_id, months, errors)

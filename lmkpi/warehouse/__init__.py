@@ -1,0 +1,1 @@
+"""The pipeline's private working database and the published analyst warehouse."""

@@ -1,0 +1,42 @@
+"""The load audit: one row per file and load, kept in the working database (schema ``audit``)."""
+
+AUDIT_DDL = """
+create schema if not exists audit;
+create table if not exists audit.load_audit (
+    load_id varchar primary key,
+    source varchar not null,
+    month date not null,
+    file_name varchar,
+    archived_path varchar,
+    checksum_sha256 varchar,
+    size_bytes bigint,
+    encoding varchar,
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_rejected bigint,
+    triggered_by varchar,
+    run_id varchar,
+    started_at timestamp,
+    finished_at timestamp,
+    outcome varchar not null,
+    superseded_load_id varchar,
+    message varchar
+);
+create table if not exists audit.rejects (
+    load_id varchar not null,
+    source varchar not null,
+    month date not null,
+    file_name varchar not null,
+    line_number bigint,
+    "column" varchar,
+    rule varchar not null,
+    message varchar not null
+);
+"""
+
+# Outcomes: a loaded file is `loaded`; the same bytes delivered again are `unchanged` (a no-op);
+# a file refused whole is `rejected_file`; an unexpected error is `failed`.
+OUTCOME_LOADED = "loaded"
+OUTCOME_UNCHANGED = "unchanged"
+OUTCOME_REJECTED_FILE = "rejected_file"
+OUTCOME_FAILED = "failed"

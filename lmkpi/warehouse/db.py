@@ -1,0 +1,55 @@
+"""Connections to the working database: open, write, close (never held across a dbt call)."""
+
+import contextlib
+import fcntl
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+
+class WriterBusy(RuntimeError):
+    """Another lmkpi process is writing the working database."""
+
+
+@contextlib.contextmanager
+def writer_lock(work_dir: Path, timeout_s: float = 600.0) -> Iterator[None]:
+    """Only one writer at a time: an exclusive lock file beside the working database."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = work_dir / ".writer.lock"
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + timeout_s
+        waited = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WriterBusy(
+                        f"another lmkpi load holds {lock_path} for more than {timeout_s:.0f} s; "
+                        "wait for it to finish (lmkpi status) and try again"
+                    ) from None
+                if not waited:
+                    log.info("waiting for another writer to release %s", lock_path)
+                    waited = True
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection; closed on exit even when the body raises."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()

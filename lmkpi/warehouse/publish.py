@@ -1,0 +1,120 @@
+"""Publishing the analyst warehouse: build a new file, then swap it in atomically.
+
+Analysts never open the working database (DuckDB allows one writer or many readers, never
+both). Instead each successful run copies the marts into a fresh DuckDB file and renames it
+over ``warehouse/lmkpi.duckdb`` (``os.replace``): sessions that are open keep the snapshot
+they opened, new sessions see the new one, and a crash before the rename leaves the previous
+publication untouched. The last ``keep`` publications stay in ``warehouse/versions``.
+"""
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from lmkpi.warehouse.db import connect
+
+log = logging.getLogger(__name__)
+
+# Schemas of the working database that analysts get. Person-level rows (raw, staging,
+# intermediate) are not published: every published table is an aggregate or reference data.
+PUBLISHED_SCHEMAS = ("marts",)
+AUDIT_TABLES = ("load_audit",)
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    version_path: Path
+    tables: int
+    seconds: float
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_snapshot(work_db: Path, target: Path) -> int:
+    """Write the published tables of ``work_db`` into a new DuckDB file ``target``."""
+    if target.exists():
+        target.unlink()
+    tables = 0
+    with connect(target) as con:
+        con.execute(f"attach '{work_db}' as work (read_only)")
+        found = con.execute(
+            """
+            select schema_name, table_name from duckdb_tables()
+            where database_name = 'work' and (schema_name in ({}) or
+                  (schema_name = 'audit' and table_name in ({})))
+            order by all
+            """.format(
+                ", ".join(f"'{s}'" for s in PUBLISHED_SCHEMAS),
+                ", ".join(f"'{t}'" for t in AUDIT_TABLES),
+            )
+        ).fetchall()
+        for schema, table in found:
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(
+                f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
+            )
+            comment = con.execute(
+                "select comment from duckdb_tables() where database_name = 'work' "
+                "and schema_name = ? and table_name = ?",
+                [schema, table],
+            ).fetchone()
+            if comment and comment[0]:
+                con.execute(f'comment on table "{schema}"."{table}" is ?', [comment[0]])
+            tables += 1
+        con.execute("create schema if not exists meta")
+        con.execute(
+            "create table meta.publication as select ?::timestamp as published_at, ? as tables",
+            [datetime.now(UTC).replace(tzinfo=None), tables],
+        )
+        con.execute("detach work")
+        con.execute("checkpoint")
+    _fsync(target)
+    return tables
+
+
+def publish(work_db: Path, warehouse_db: Path, *, keep: int = 5) -> Publication:
+    """Build a snapshot from ``work_db`` and atomically make it ``warehouse_db``."""
+    started = time.perf_counter()
+    warehouse_db.parent.mkdir(parents=True, exist_ok=True)
+    versions = warehouse_db.parent / "versions"
+    versions.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    tmp = warehouse_db.parent / f".{warehouse_db.name}.{stamp}.tmp"
+    try:
+        tables = build_snapshot(work_db, tmp)
+        version_path = versions / f"{warehouse_db.stem}-{stamp}.duckdb"
+        os.link(tmp, version_path)  # same bytes, kept for rollback
+        os.replace(tmp, warehouse_db)
+        _fsync(warehouse_db.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    prune_versions(versions, keep)
+    seconds = time.perf_counter() - started
+    log.info("published %s (%d tables) in %.2f s", warehouse_db, tables, seconds)
+    return Publication(warehouse_db, version_path, tables, seconds)
+
+
+def prune_versions(versions: Path, keep: int) -> None:
+    for old in sorted(versions.glob("*.duckdb"))[:-keep]:
+        old.unlink()
+
+
+def open_published(warehouse_db: Path) -> duckdb.DuckDBPyConnection:
+    """The analysts' connection: read-only, no access to files outside, settings locked."""
+    con = duckdb.connect(str(warehouse_db), read_only=True)
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con

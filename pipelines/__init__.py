@@ -1,0 +1,1 @@
+"""The Dagster code location of lmkpi: thin wiring around the pure functions in ``lmkpi``."""

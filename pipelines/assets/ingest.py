@@ -1,0 +1,83 @@
+"""Ingest assets: one per extract source, partitioned by reporting month.
+
+Each reads the month's delivered file from the landing folder, pseudonymises CPR numbers at
+the door and replaces the month in ``raw.<source>`` of the working database (see
+``lmkpi.warehouse.load``). Bad data fails the partition with a message naming the file, the
+row and the rule, and is never retried; transient I/O errors are retried.
+"""
+
+import dagster as dg
+
+from lmkpi.ingest import FileRejected
+from lmkpi.settings import get_settings, pseudonym_key
+from lmkpi.warehouse.db import writer_lock
+from lmkpi.warehouse.load import AccountingError, LoadOutcome, MissingDelivery, load_month
+from pipelines.partitions import month_of, monthly_partitions
+
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def _outcomes_metadata(outcomes: list[LoadOutcome]) -> dict:
+    rows = [
+        f"| {o.month} | {o.file_name} | {o.outcome} | {o.rows_read} | {o.rows_loaded} "
+        f"| {o.rows_rejected} | {o.checksum_sha256[:12]} |"
+        for o in outcomes
+    ]
+    table = "\n".join(
+        ["| month | file | outcome | read | loaded | rejected | sha256 |", "|---" * 7 + "|", *rows]
+    )
+    meta = {
+        "loads": dg.MetadataValue.md(table),
+        "rows_read": sum(o.rows_read for o in outcomes),
+        "rows_loaded": sum(o.rows_loaded for o in outcomes),
+        "rows_rejected": sum(o.rows_rejected for o in outcomes),
+    }
+    if len(outcomes) == 1:
+        meta |= {"file": outcomes[0].file_name, "load_id": outcomes[0].load_id}
+    return meta
+
+
+def ingest_source(context: dg.AssetExecutionContext, source: str) -> dg.MaterializeResult:
+    settings = get_settings()
+    key = pseudonym_key(settings)
+    outcomes: list[LoadOutcome] = []
+    months = [month_of(k) for k in context.partition_keys]
+    with writer_lock(settings.work_dir):
+        for i, month in enumerate(months, start=1):
+            try:
+                outcome = load_month(
+                    source=source,
+                    month=month,
+                    landing_dir=settings.landing_dir,
+                    archive_dir=settings.archive_dir,
+                    work_db=settings.work_db,
+                    key=key,
+                    triggered_by=context.run.tags.get("lmkpi/triggered_by", "dagster"),
+                    run_id=context.run_id,
+                )
+            except (FileRejected, MissingDelivery, AccountingError) as exc:
+                raise dg.Failure(
+                    description=f"{source} {month}: {exc}",
+                    metadata={"source": source, "month": month, "problem": str(exc)}
+                    | (_outcomes_metadata(outcomes) if outcomes else {}),
+                    allow_retries=False,
+                ) from exc
+            outcomes.append(outcome)
+            context.log.info(f"[{i}/{len(months)}] {source} {month}: {outcome.message}")
+    return dg.MaterializeResult(metadata=_outcomes_metadata(outcomes))
+
+
+@dg.asset(
+    key=["raw", "ydelser"],
+    group_name="ingest",
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRY,
+    kinds={"polars", "duckdb"},
+    description="Benefit status segments (ydelser) per month, CPR replaced by keyed pseudonyms.",
+)
+def ydelser(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return ingest_source(context, "ydelser")
+
+
+ingest_assets = [ydelser]

@@ -1,0 +1,35 @@
+"""Publishing: after every blocking check of the run has passed, swap in a new warehouse."""
+
+import dagster as dg
+
+from lmkpi.settings import get_settings
+from lmkpi.warehouse.db import writer_lock
+from lmkpi.warehouse.publish import publish
+from pipelines.assets.dbt import mart_keys
+from pipelines.partitions import monthly_partitions
+
+
+@dg.asset(
+    key=["warehouse", "lmkpi"],
+    group_name="publish",
+    deps=mart_keys(),
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"duckdb"},
+    description=(
+        "The analysts' warehouse ($LMKPI_HOME/warehouse/lmkpi.duckdb): the marts copied into a "
+        "new file and renamed over the previous one, so open sessions are never disturbed."
+    ),
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = get_settings()
+    with writer_lock(settings.work_dir):
+        pub = publish(settings.work_db, settings.warehouse_db)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(pub.path)),
+            "version": dg.MetadataValue.path(str(pub.version_path)),
+            "tables": pub.tables,
+            "publish_seconds": round(pub.seconds, 2),
+        }
+    )

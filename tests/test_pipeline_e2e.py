@@ -1,0 +1,149 @@
+"""End to end: extracts in a landing folder -> Dagster -> DuckDB -> dbt -> published warehouse."""
+
+import re
+
+import dagster as dg
+import duckdb
+import pytest
+
+from extract_builders import (
+    ALL_CPRS,
+    APRIL_2019,
+    APRIL_PLAN_FTP,
+    MARCH_2019,
+    MARCH_NATIONAL_FTP,
+    MARCH_PLAN_FTP,
+    write_ydelser,
+)
+from lmkpi.orchestration import prepare_dagster_home, run_monthly_load
+from lmkpi.settings import get_settings
+
+pytestmark = pytest.mark.e2e
+
+
+def _public_benefits(db) -> dict:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "select strftime(month, '%Y-%m'), full_time_persons_plan, full_time_persons_national,"
+            " persons_plan_overlap_removed from marts.fct_public_benefits"
+            " where municipality_code = 173 order by 1"
+        ).fetchall()
+    return {m: (plan, national, persons) for m, plan, national, persons in rows}
+
+
+def _all_text_values(db) -> list[str]:
+    """Every string value in every table of a DuckDB file."""
+    values: list[str] = []
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()
+        for schema, table in tables:
+            cols = [
+                r[0]
+                for r in con.execute(f'describe "{schema}"."{table}"').fetchall()
+                if r[1] in ("VARCHAR",)
+            ]
+            for col in cols:
+                values += [
+                    str(v[0])
+                    for v in con.execute(f'select distinct "{col}" from "{schema}"."{table}"').fetchall()
+                    if v[0] is not None
+                ]
+    return values
+
+
+def test_one_partition_through_materialize(lmkpi_home, dbt_manifest):
+    from pipelines.definitions import defs
+
+    settings = get_settings()
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
+    prepare_dagster_home(settings)
+    assets = list(defs.assets)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            assets, partition_key="2019-03-01", resources=defs.resources, instance=instance
+        )
+    assert result.success
+    plan, national, persons = _public_benefits(settings.warehouse_db)["2019-03"]
+    assert plan == pytest.approx(MARCH_PLAN_FTP)
+    assert national == pytest.approx(MARCH_NATIONAL_FTP)
+    assert persons == 2
+
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        by_code = dict(
+            con.execute(
+                "select benefit_code, sum(full_time_persons) from marts.fct_full_time_persons "
+                "where month = date '2019-03-01' group by 1"
+            ).fetchall()
+        )
+    # All ages and codes are in the fact table; the measures filter them.
+    assert by_code["ADAG"] == pytest.approx(16 / 31)
+    assert by_code["SDP"] == pytest.approx(22 / 31)
+    assert by_code["FTP"] == pytest.approx(1.0)
+    assert by_code["ADAG_SYG"] == pytest.approx(14 / 31)
+
+
+def test_backfill_restatement_and_no_cpr_anywhere(lmkpi_home, dbt_manifest):
+    settings = get_settings()
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
+    write_ydelser(settings.landing_dir, "2019-04", APRIL_2019)
+
+    # A two-month backfill in one run: every month reaches every downstream table.
+    outcome = run_monthly_load(settings, "2019-03", "2019-04", triggered_by="test")
+    assert outcome.success, outcome.errors
+    first = _public_benefits(settings.warehouse_db)
+    assert set(first) == {"2019-03", "2019-04"}
+    assert first["2019-04"][0] == pytest.approx(APRIL_PLAN_FTP)
+
+    # The same files again: a no-op for ingest, same numbers.
+    assert run_monthly_load(settings, "2019-03", "2019-04", triggered_by="test").success
+    assert _public_benefits(settings.warehouse_db) == first
+
+    # A corrected April: B leaves KONT on 2019-04-15 -> 30/30 + 15/30 = 1.5.
+    corrected = [dict(r) for r in APRIL_2019]
+    corrected[1]["slutdato"] = "2019-04-15"
+    write_ydelser(settings.landing_dir, "2019-04", corrected)
+    assert run_monthly_load(settings, "2019-04", triggered_by="test").success
+    after = _public_benefits(settings.warehouse_db)
+    assert after["2019-04"][0] == pytest.approx(1.5)
+    assert after["2019-03"] == first["2019-03"]
+
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        audit = con.execute(
+            "select strftime(month, '%Y-%m'), outcome, superseded_load_id is not null "
+            "from audit.load_audit order by started_at"
+        ).fetchall()
+    assert [a[1] for a in audit] == ["loaded", "loaded", "unchanged", "unchanged", "loaded"]
+    assert audit[-1] == ("2019-04", "loaded", True)
+    # The earlier April delivery stays retrievable in the archive.
+    assert len(list((settings.archive_dir / "ydelser" / "2019-04").iterdir())) == 2
+
+    # No CPR number (or anything shaped like one) in any table of either database.
+    cpr_like = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+    digits = {c.replace("-", "") for c in ALL_CPRS}
+    for db in (settings.work_db, settings.warehouse_db):
+        for value in _all_text_values(db):
+            assert not cpr_like.search(value), f"CPR-like value in {db}: {value[:20]}"
+            assert not any(d in value.replace("-", "") for d in digits)
+
+
+def test_failed_load_leaves_published_warehouse_unchanged(lmkpi_home, dbt_manifest):
+    settings = get_settings()
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
+    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+    before = settings.warehouse_db.read_bytes()
+
+    # April's file has the wrong columns: the file is refused whole, nothing is published.
+    bad = settings.landing_dir / "ydelser" / "ydelser_2019-04.csv"
+    bad.write_text("personnummer;kommune;ydelse\n0101801234;173;ADAG\n", encoding="utf-8")
+    outcome = run_monthly_load(settings, "2019-04", triggered_by="test")
+    assert not outcome.success
+    assert any("ydelser_2019-04.csv" in e for e in outcome.errors), outcome.errors
+    assert settings.warehouse_db.read_bytes() == before
+
+
+def test_missing_delivery_names_the_expected_file(lmkpi_home, dbt_manifest):
+    outcome = run_monthly_load(get_settings(), "2019-05", triggered_by="test")
+    assert not outcome.success
+    assert any("ydelser_2019-05.csv" in e for e in outcome.errors), outcome.errors

@@ -1,0 +1,131 @@
+"""Pure unit tests of the wiring helpers: months, settings, dbt arguments, publishing."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from lmkpi.months import month_range, parse_month
+from lmkpi.settings import ConfigurationError, get_settings, pseudonym_key
+from lmkpi.warehouse.publish import open_published, publish
+
+
+@pytest.mark.parametrize("bad", ["2019-13", "2019-1", "19-01", "2019-01-01", "../2019-01", "2019-01;drop"])
+def test_month_keys_are_strict(bad):
+    with pytest.raises(ValueError):
+        parse_month(bad)
+
+
+def test_month_range_is_inclusive_and_crosses_years():
+    assert month_range("2018-11", "2019-02") == ["2018-11", "2018-12", "2019-01", "2019-02"]
+    with pytest.raises(ValueError):
+        month_range("2019-02", "2019-01")
+
+
+def test_no_pseudonym_key_outside_demo_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMKPI_HOME", str(tmp_path))
+    for var in ("LMKPI_PSEUDONYM_KEY", "LMKPI_PSEUDONYM_KEY_FILE", "LMKPI_DEMO"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ConfigurationError, match="No pseudonym key"):
+        pseudonym_key()
+    monkeypatch.setenv("LMKPI_DEMO", "1")
+    key = pseudonym_key()
+    assert len(key) >= 32 and pseudonym_key() == key  # created once, then reused
+    assert (tmp_path / "secrets" / "pseudonym.key").stat().st_mode & 0o077 == 0
+
+
+def test_key_file_is_read(tmp_path, monkeypatch):
+    key_file = tmp_path / "k"
+    key_file.write_text("a-long-enough-secret-key\n")
+    monkeypatch.delenv("LMKPI_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("LMKPI_PSEUDONYM_KEY_FILE", str(key_file))
+    assert pseudonym_key() == b"a-long-enough-secret-key"
+
+
+def test_settings_are_read_at_call_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMKPI_HOME", str(tmp_path / "a"))
+    assert get_settings().warehouse_db == tmp_path / "a" / "warehouse" / "lmkpi.duckdb"
+    monkeypatch.setenv("LMKPI_HOME", str(tmp_path / "b"))
+    assert get_settings().work_db == tmp_path / "b" / "work" / "lmkpi.duckdb"
+
+
+def test_dbt_build_args_carry_the_half_open_window():
+    from pipelines.assets.dbt import dbt_build_args
+
+    args = dbt_build_args("2019-03-01", "2019-05-01")
+    assert args[0] == "build"
+    assert json.loads(args[args.index("--vars") + 1]) == {
+        "start_month": "2019-03-01",
+        "end_month": "2019-05-01",
+    }
+
+
+def _work_db(path, value):
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists raw")
+        con.execute("create or replace table marts.fct_x as select ? as v", [value])
+        con.execute("create or replace table raw.ydelser as select 'person' as person_key")
+
+
+def test_publish_swaps_atomically_and_readers_keep_their_snapshot(tmp_path):
+    work, warehouse = tmp_path / "work.duckdb", tmp_path / "wh" / "lmkpi.duckdb"
+    _work_db(work, 1)
+    publish(work, warehouse)
+    reader = open_published(warehouse)
+    assert reader.execute("select v from marts.fct_x").fetchone() == (1,)
+    # Person-level raw rows are not published.
+    with pytest.raises(duckdb.CatalogException):
+        reader.execute("select * from raw.ydelser")
+
+    _work_db(work, 2)
+    publish(work, warehouse)  # succeeds while a reader holds the old file open
+    assert reader.execute("select v from marts.fct_x").fetchone() == (1,)
+    reader.close()
+    with open_published(warehouse) as fresh:
+        assert fresh.execute("select v from marts.fct_x").fetchone() == (2,)
+    assert len(list((warehouse.parent / "versions").glob("*.duckdb"))) == 2
+
+
+def test_publish_while_another_process_reads(tmp_path):
+    """A read-only session in another process does not block publishing (DuckDB locks)."""
+    work, warehouse = tmp_path / "work.duckdb", tmp_path / "wh" / "lmkpi.duckdb"
+    _work_db(work, 1)
+    publish(work, warehouse)
+    script = textwrap.dedent(
+        f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(warehouse)!r}, read_only=True)
+        print(con.execute("select v from marts.fct_x").fetchone()[0], flush=True)
+        sys.stdin.readline()
+        print(con.execute("select v from marts.fct_x").fetchone()[0], flush=True)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "1"
+    _work_db(work, 2)
+    publish(work, warehouse)
+    out, _ = proc.communicate("\n", timeout=30)
+    assert out.strip() == "1"  # the open session's answers did not change
+    with open_published(warehouse) as fresh:
+        assert fresh.execute("select v from marts.fct_x").fetchone() == (2,)
+
+
+def test_analyst_connection_cannot_read_files_or_write(tmp_path):
+    work, warehouse = tmp_path / "work.duckdb", tmp_path / "wh" / "lmkpi.duckdb"
+    _work_db(work, 1)
+    publish(work, warehouse)
+    with open_published(warehouse) as con:
+        with pytest.raises(duckdb.Error):
+            con.execute("select * from read_csv('/etc/passwd')").fetchall()
+        with pytest.raises(duckdb.Error):
+            con.execute("create table marts.evil as select 1")
+        with pytest.raises(duckdb.Error):
+            con.execute("set enable_external_access = true")
+    assert os.path.exists(warehouse)
