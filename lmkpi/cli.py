@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from lmkpi.months import month_range, parse_month
+from lmkpi.months import parse_month
 from lmkpi.settings import REPO_ROOT, ConfigurationError, get_settings
 
 log = logging.getLogger("lmkpi")
@@ -29,7 +29,9 @@ def _municipalities(value: str) -> list[int] | None:
     try:
         return [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected codes like 173,101 or 'all', got {value!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected codes like 173,101 or 'all', got {value!r}"
+        ) from None
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -76,8 +78,13 @@ def _load(start: str, end: str, triggered_by: str) -> int:
         for err in outcome.errors or ["see the run in Dagster (lmkpi dev) for details"]:
             log.error("  %s", err)
         return 1
-    log.info("loaded %s (%d months) in %.1f s; warehouse: %s", span, len(outcome.months),
-             seconds, settings.warehouse_db)
+    log.info(
+        "loaded %s (%d months) in %.1f s; warehouse: %s",
+        span,
+        len(outcome.months),
+        seconds,
+        settings.warehouse_db,
+    )
     return 0
 
 
@@ -119,8 +126,10 @@ def headline(settings, municipality: int = DEMO_FOCUS) -> str:
         "  month     plan(12 groups)  national  persons",
     ]
     lines += [f"  {m}  {p:>15,.0f}  {n:>8,.0f}  {c:>7,}" for m, p, n, c in rows]
-    lines.append("Rows loaded (all loads): " + ", ".join(
-        f"{s}: {n:,} rows in {f} files ({r:,} rejected)" for s, f, n, r in loads))
+    lines.append(
+        "Rows loaded (all loads): "
+        + ", ".join(f"{s}: {n:,} rows in {f} files ({r:,} rejected)" for s, f, n, r in loads)
+    )
     return "\n".join(lines)
 
 
@@ -181,8 +190,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         ).fetchall()
     finally:
         con.close()
-    sys.stdout.write(f"{'source':<14}{'month':<9}{'file':<28}{'outcome':<15}{'finished':<18}"
-                     f"{'loaded':>9}{'rejected':>9}  by\n")
+    sys.stdout.write(
+        f"{'source':<14}{'month':<9}{'file':<28}{'outcome':<15}{'finished':<18}"
+        f"{'loaded':>9}{'rejected':>9}  by\n"
+    )
     for s, m, f, o, t, n, r, by in rows:
         sys.stdout.write(f"{s:<14}{m:<9}{f:<28}{o:<15}{t:<18}{n or 0:>9,}{r or 0:>9,}  {by}\n")
     return 0
@@ -259,8 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_months, default=DEMO_START)
     p.add_argument("--end", type=_months, default=DEMO_END)
     p.add_argument("--seed", type=int, default=2019)
-    p.add_argument("--scale", type=float, default=DEMO_OTHERS_SCALE,
-                   help="scale of the municipalities other than 173")
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=DEMO_OTHERS_SCALE,
+        help="scale of the municipalities other than 173",
+    )
     p.add_argument("--all", action="store_true", help="all 98 municipalities (default: a few)")
     p.add_argument("--clean", action="store_true", help="no file mess")
     p.set_defaults(func=cmd_demo)

@@ -51,11 +51,13 @@ class Column:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Row rule `left <op> right`, checked when both values are present."""
+    """Row rule `left <op> right`, checked when both values are present; a failure is
+    reported on `column`."""
 
     left: str
     op: Literal["<=", "<"]
     right: str
+    column: str
     rule: str
     message: str
 
@@ -183,7 +185,12 @@ YDELSER = SourceContract(
     month_rule=MonthRule("overlap", "startdato", "slutdato"),
     comparisons=(
         Comparison(
-            "startdato", "<=", "slutdato", "end_before_start", "slutdato is before startdato"
+            "startdato",
+            "<=",
+            "slutdato",
+            "slutdato",
+            "end_before_start",
+            "slutdato is before startdato",
         ),
     ),
 )
@@ -224,6 +231,7 @@ INDKVARTERING = SourceContract(
             "ledige_vaerelser",
             "<=",
             "vaerelser",
+            "ledige_vaerelser",
             "vacant_exceeds_rooms",
             "ledige_vaerelser is larger than vaerelser",
         ),

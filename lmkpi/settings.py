@@ -136,3 +136,13 @@ def pseudonym_key(settings: Settings | None = None) -> bytes:
     if len(key) < 16:
         raise ConfigurationError("The pseudonym key is too short: use at least 16 bytes.")
     return key
+
+
+def required_sources() -> tuple[str, ...]:
+    """Sources a month cannot be loaded without (``LMKPI_REQUIRED_SOURCES``, default ydelser).
+
+    The other sources are loaded when delivered: not every municipality runs temporary
+    housing, and a month's Jobloggen file may come later than its benefit extract.
+    """
+    value = os.environ.get("LMKPI_REQUIRED_SOURCES", "ydelser")
+    return tuple(s.strip() for s in value.split(",") if s.strip())

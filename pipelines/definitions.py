@@ -6,12 +6,15 @@ from dagster_dbt import DbtCliResource
 from pipelines.assets.dbt import lmkpi_dbt_models
 from pipelines.assets.ingest import ingest_assets
 from pipelines.assets.publish import published_warehouse
+from pipelines.automation import landing_sensor, monthly_schedule
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.jobs import monthly_load
 
 defs = dg.Definitions(
     assets=[*ingest_assets, lmkpi_dbt_models, published_warehouse],
     jobs=[monthly_load],
+    schedules=[monthly_schedule],
+    sensors=[landing_sensor],
     resources={"dbt": DbtCliResource(project_dir=lmkpi_dbt_project)},
     # One process writes the working database at a time; steps run in order in one process.
     executor=dg.in_process_executor,

@@ -6,6 +6,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from lmkpi.orchestration import prepare_dagster_home, run_monthly_load
+from lmkpi.settings import get_settings
+
 from extract_builders import (
     ALL_CPRS,
     APRIL_2019,
@@ -15,8 +18,6 @@ from extract_builders import (
     MARCH_PLAN_FTP,
     write_ydelser,
 )
-from lmkpi.orchestration import prepare_dagster_home, run_monthly_load
-from lmkpi.settings import get_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,8 @@ def _all_text_values(db) -> list[str]:
     values: list[str] = []
     with duckdb.connect(str(db), read_only=True) as con:
         tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database()"
         ).fetchall()
         for schema, table in tables:
             cols = [
@@ -47,7 +49,9 @@ def _all_text_values(db) -> list[str]:
             for col in cols:
                 values += [
                     str(v[0])
-                    for v in con.execute(f'select distinct "{col}" from "{schema}"."{table}"').fetchall()
+                    for v in con.execute(
+                        f'select distinct "{col}" from "{schema}"."{table}"'
+                    ).fetchall()
                     if v[0] is not None
                 ]
     return values

@@ -14,7 +14,9 @@ from lmkpi.settings import ConfigurationError, get_settings, pseudonym_key
 from lmkpi.warehouse.publish import open_published, publish
 
 
-@pytest.mark.parametrize("bad", ["2019-13", "2019-1", "19-01", "2019-01-01", "../2019-01", "2019-01;drop"])
+@pytest.mark.parametrize(
+    "bad", ["2019-13", "2019-1", "19-01", "2019-01-01", "../2019-01", "2019-01;drop"]
+)
 def test_month_keys_are_strict(bad):
     with pytest.raises(ValueError):
         parse_month(bad)

@@ -8,13 +8,13 @@ _CPR_LIKE = re.compile(r"\d{6}[- ]?\d{4}|\d{9,}")
 _MAX_SHOWN = 40
 
 
-def safe_text(value: object, max_length: int = _MAX_SHOWN) -> str:
-    """`value` as a short quoted string that never shows a CPR-like digit run."""
+def safe_text(value: object, max_length: int = _MAX_SHOWN, *, quote: bool = True) -> str:
+    """`value` as a short (quoted) string that never shows a CPR-like digit run."""
     text = _CPR_LIKE.sub("<digits hidden>", str(value))
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     if len(text) > max_length:
         text = text[: max_length - 3] + "..."
-    return repr(text)
+    return repr(text) if quote else text
 
 
 class FileRejected(Exception):

@@ -169,7 +169,10 @@ def load_month(
     superseded = previous[0] if previous else None
 
     if previous and previous[1] == checksum and not force:
-        message = f"{path.name} is identical to the file already loaded (load {superseded}); nothing to do"
+        message = (
+            f"{path.name} is identical to the file already loaded (load {superseded}); "
+            "nothing to do"
+        )
         with connect(work_db) as con:
             _record(
                 con,
@@ -230,12 +233,16 @@ def load_month(
         con.execute("begin transaction")
         con.execute(f"create table if not exists {table} as select * from incoming limit 0")
         existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-        for name, dtype in zip(frame.columns, con.sql("select * from incoming").dtypes, strict=True):
+        for name, dtype in zip(
+            frame.columns, con.sql("select * from incoming").dtypes, strict=True
+        ):
             if name not in existing:  # a compatible contract extension: a new optional column
                 con.execute(f'alter table {table} add column "{name}" {dtype}')
         con.execute(f"delete from {table} where month = ?", [month_start])
         con.execute(f"insert into {table} by name select * from incoming")
-        con.execute("delete from audit.rejects where source = ? and month = ?", [source, month_start])
+        con.execute(
+            "delete from audit.rejects where source = ? and month = ?", [source, month_start]
+        )
         con.execute("insert into audit.rejects by name select * from incoming_rejects")
         _record(
             con,

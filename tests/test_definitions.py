@@ -1,0 +1,71 @@
+"""The code location loads, with the shape the BI team relies on."""
+
+from datetime import datetime
+
+import dagster as dg
+
+
+def test_definitions_load(dbt_manifest):
+    from pipelines.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    repo = defs.get_repository_def()
+    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
+    assert {
+        "raw/ydelser",
+        "fct_full_time_persons",
+        "fct_public_benefits",
+        "warehouse/lmkpi",
+    } <= keys
+    job = defs.resolve_job_def("monthly_load")
+    partitions = job.partitions_def
+    assert partitions is not None
+    assert partitions.get_first_partition_key() == "2017-01-01"
+    # Every asset of the monthly job shares the monthly partitions.
+    for key in keys:
+        assert repo.asset_graph.get(dg.AssetKey.from_user_string(key)).partitions_def == partitions
+
+
+def test_schedule_loads_previous_month_when_files_are_there(lmkpi_home, dbt_manifest):
+    from lmkpi.settings import get_settings
+    from pipelines.definitions import defs
+
+    from extract_builders import MARCH_2019, write_ydelser
+
+    schedule = defs.get_schedule_def("monthly_schedule")
+    tick = datetime(2019, 4, 10, 6, 0)
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        result = schedule.evaluate_tick(context)
+    assert result.skip_message and "2019-03: waiting for ydelser" in result.skip_message
+
+    write_ydelser(get_settings().landing_dir, "2019-03", MARCH_2019)
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        result = schedule.evaluate_tick(context)
+    [request] = result.run_requests
+    assert request.partition_key == "2019-03-01"
+    assert request.tags["lmkpi/triggered_by"] == "schedule"
+
+
+def test_sensor_starts_a_run_for_new_and_changed_files(lmkpi_home, dbt_manifest):
+    from lmkpi.settings import get_settings
+    from pipelines.definitions import defs
+
+    from extract_builders import APRIL_2019, MARCH_2019, write_ydelser
+
+    landing = get_settings().landing_dir
+    sensor = defs.get_sensor_def("landing_sensor")
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        assert sensor.evaluate_tick(ctx).skip_message.startswith("no new or changed files")
+
+        write_ydelser(landing, "2019-03", MARCH_2019)
+        (landing / "ydelser" / "notes.txt").write_text("not a delivery")
+        result = sensor.evaluate_tick(ctx)
+        assert [r.partition_key for r in result.run_requests] == ["2019-03-01"]
+        ctx = dg.build_sensor_context(instance=instance, cursor=result.cursor)
+        assert not sensor.evaluate_tick(ctx).run_requests  # nothing new
+
+        write_ydelser(landing, "2019-04", APRIL_2019)
+        write_ydelser(landing, "2019-03", MARCH_2019[:2])  # a corrected March
+        result = sensor.evaluate_tick(ctx)
+        assert sorted(r.partition_key for r in result.run_requests) == ["2019-03-01", "2019-04-01"]
