@@ -227,6 +227,21 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from lmkpi.warehouse.db import writer_lock
+    from lmkpi.warehouse.publish import NothingToRollBackTo, rollback
+
+    settings = get_settings()
+    try:
+        with writer_lock(settings.work_dir):
+            restored = rollback(settings.warehouse_db)
+    except NothingToRollBackTo as exc:
+        log.error("%s", exc)
+        return 1
+    log.info("the published warehouse is now %s", restored.name)
+    return 0
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
     from lmkpi.orchestration import ensure_dbt_manifest
 
@@ -288,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true")
     p.add_argument("--max-rows", type=int, default=40)
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("rollback", help="restore the previous published warehouse")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("prepare", help="build the dbt manifest (install step)")
     p.set_defaults(func=cmd_prepare)

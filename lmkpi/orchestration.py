@@ -94,7 +94,10 @@ def run_monthly_load(
             ASSET_PARTITION_RANGE_END_TAG: f"{months[-1]}-01",
         }
     log.info("loading %s..%s (%d months) through Dagster", months[0], months[-1], len(months))
-    with dg.DagsterInstance.get() as instance:
+    from lmkpi.warehouse.db import writer_lock
+
+    # The whole run is one writer: another lmkpi process waits until it has published.
+    with writer_lock(settings.work_dir), dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             partition_key=partition_key,

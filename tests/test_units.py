@@ -131,3 +131,31 @@ def test_analyst_connection_cannot_read_files_or_write(tmp_path):
         with pytest.raises(duckdb.Error):
             con.execute("set enable_external_access = true")
     assert os.path.exists(warehouse)
+
+
+def test_rollback_restores_the_previous_publication(tmp_path):
+    from lmkpi.warehouse.publish import NothingToRollBackTo, rollback
+
+    work, warehouse = tmp_path / "work.duckdb", tmp_path / "wh" / "lmkpi.duckdb"
+    for value in (1, 2, 3):
+        _work_db(work, value)
+        publish(work, warehouse)
+    rollback(warehouse)
+    with open_published(warehouse) as con:
+        assert con.execute("select v from marts.fct_x").fetchone() == (2,)
+    rollback(warehouse)
+    with open_published(warehouse) as con:
+        assert con.execute("select v from marts.fct_x").fetchone() == (1,)
+    with pytest.raises(NothingToRollBackTo):
+        rollback(warehouse)
+
+
+def test_pending_window_covers_interrupted_months():
+    from datetime import date
+
+    from lmkpi.warehouse.pending import widen_window
+
+    start, end = date(2019, 5, 1), date(2019, 6, 1)
+    assert widen_window(start, end, []) == (start, end)
+    assert widen_window(start, end, [date(2019, 2, 1)]) == (date(2019, 2, 1), end)
+    assert widen_window(start, end, [date(2019, 8, 1)]) == (start, date(2019, 9, 1))

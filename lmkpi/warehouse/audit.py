@@ -32,6 +32,13 @@ create table if not exists audit.rejects (
     rule varchar not null,
     message varchar not null
 );
+-- Months whose raw rows changed but whose marts have not been published since. Written in
+-- the same transaction as the raw rows; the dbt step widens its window to cover them and a
+-- successful publish clears them, so a run killed half-way is repaired by the next run.
+create table if not exists audit.pending_months (
+    month date primary key,
+    since timestamp not null
+);
 """
 
 # Outcomes: a loaded file is `loaded`; the same bytes delivered again are `unchanged` (a no-op);

@@ -16,11 +16,25 @@ class WriterBusy(RuntimeError):
     """Another lmkpi process is writing the working database."""
 
 
+_held: dict[Path, int] = {}
+
+
 @contextlib.contextmanager
 def writer_lock(work_dir: Path, timeout_s: float = 600.0) -> Iterator[None]:
-    """Only one writer at a time: an exclusive lock file beside the working database."""
+    """Only one writer at a time: an exclusive lock file beside the working database.
+
+    Re-entrant within a process, so a whole run can hold it while its steps take it again.
+    The operating system releases it when the process dies, even by SIGKILL.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
-    lock_path = work_dir / ".writer.lock"
+    lock_path = (work_dir / ".writer.lock").resolve()
+    if _held.get(lock_path):
+        _held[lock_path] += 1
+        try:
+            yield
+        finally:
+            _held[lock_path] -= 1
+        return
     with open(lock_path, "a+") as handle:
         deadline = time.monotonic() + timeout_s
         waited = False
@@ -38,9 +52,11 @@ def writer_lock(work_dir: Path, timeout_s: float = 600.0) -> Iterator[None]:
                     log.info("waiting for another writer to release %s", lock_path)
                     waited = True
                 time.sleep(0.5)
+        _held[lock_path] = 1
         try:
             yield
         finally:
+            _held.pop(lock_path, None)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -244,6 +244,9 @@ def load_month(
             "delete from audit.rejects where source = ? and month = ?", [source, month_start]
         )
         con.execute("insert into audit.rejects by name select * from incoming_rejects")
+        con.execute(
+            "insert or ignore into audit.pending_months values (?, ?)", [month_start, started]
+        )
         _record(
             con,
             base

@@ -90,6 +90,8 @@ def publish(work_db: Path, warehouse_db: Path, *, keep: int = 5) -> Publication:
     warehouse_db.parent.mkdir(parents=True, exist_ok=True)
     versions = warehouse_db.parent / "versions"
     versions.mkdir(exist_ok=True)
+    for stale in warehouse_db.parent.glob(f".{warehouse_db.name}.*.tmp"):
+        stale.unlink()  # left by a publish that was killed; the caller holds the writer lock
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     tmp = warehouse_db.parent / f".{warehouse_db.name}.{stamp}.tmp"
     try:
@@ -110,6 +112,33 @@ def publish(work_db: Path, warehouse_db: Path, *, keep: int = 5) -> Publication:
 def prune_versions(versions: Path, keep: int) -> None:
     for old in sorted(versions.glob("*.duckdb"))[:-keep]:
         old.unlink()
+
+
+class NothingToRollBackTo(RuntimeError):
+    pass
+
+
+def rollback(warehouse_db: Path) -> Path:
+    """Make the publication before the current one the published warehouse again."""
+    versions = sorted((warehouse_db.parent / "versions").glob("*.duckdb"))
+    current = warehouse_db.stat().st_ino if warehouse_db.exists() else None
+    inodes = [v.stat().st_ino for v in versions]
+    if current not in inodes:
+        raise NothingToRollBackTo(f"{warehouse_db} is not one of the kept versions")
+    index = inodes.index(current)
+    if index == 0:
+        raise NothingToRollBackTo(
+            f"{versions[0].name} is the oldest kept version; nothing earlier to restore"
+        )
+    previous = versions[index - 1]
+    tmp = warehouse_db.parent / f".{warehouse_db.name}.rollback.tmp"
+    if tmp.exists():
+        tmp.unlink()
+    os.link(previous, tmp)
+    os.replace(tmp, warehouse_db)
+    _fsync(warehouse_db.parent)
+    log.info("rolled back %s to %s", warehouse_db, previous.name)
+    return previous
 
 
 def open_published(warehouse_db: Path) -> duckdb.DuckDBPyConnection:

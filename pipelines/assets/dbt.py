@@ -15,6 +15,7 @@ from dagster_dbt import (
 
 from lmkpi.settings import get_settings
 from lmkpi.warehouse.db import writer_lock
+from lmkpi.warehouse.pending import pending_months, widen_window
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.partitions import monthly_partitions
 
@@ -48,9 +49,18 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     window = context.partition_time_window
     settings = get_settings()
     os.environ["LMKPI_WORK_DB"] = str(settings.work_db)  # read by dbt_project/profiles.yml
-    args = dbt_build_args(window.start.date().isoformat(), window.end.date().isoformat())
     with writer_lock(settings.work_dir):
-        yield from dbt.cli(args, context=context).stream()
+        # Months left half-done by an interrupted run are rebuilt too (see pending.py).
+        pending = pending_months(settings.work_db)
+        start, end = widen_window(window.start.date(), window.end.date(), pending)
+        if (start, end) != (window.start.date(), window.end.date()):
+            context.log.warning(
+                f"also rebuilding unpublished months {', '.join(str(m)[:7] for m in pending)}: "
+                f"dbt window {start}..{end}"
+            )
+        yield from dbt.cli(
+            dbt_build_args(start.isoformat(), end.isoformat()), context=context
+        ).stream()
 
 
 def mart_keys() -> list[dg.AssetKey]:

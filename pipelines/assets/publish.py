@@ -1,9 +1,12 @@
 """Publishing: after every blocking check of the run has passed, swap in a new warehouse."""
 
+from datetime import UTC, datetime
+
 import dagster as dg
 
 from lmkpi.settings import get_settings
 from lmkpi.warehouse.db import writer_lock
+from lmkpi.warehouse.pending import clear_pending, pending_months
 from lmkpi.warehouse.publish import publish
 from pipelines.assets.dbt import mart_keys
 from pipelines.partitions import monthly_partitions
@@ -24,7 +27,10 @@ from pipelines.partitions import monthly_partitions
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = get_settings()
     with writer_lock(settings.work_dir):
+        started = datetime.now(UTC).replace(tzinfo=None)
+        pending = pending_months(settings.work_db)
         pub = publish(settings.work_db, settings.warehouse_db)
+        clear_pending(settings.work_db, pending, before=started)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(pub.path)),
