@@ -227,6 +227,17 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from lmkpi.export import read_mart, write_export
+
+    frame = read_mart(
+        get_settings().warehouse_db, args.table, parse_month(args.month) if args.month else None
+    )
+    out = write_export(frame, Path(args.out))
+    log.info("wrote %d rows of %s to %s", frame.height, args.table, out)
+    return 0
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     from lmkpi.warehouse.db import writer_lock
     from lmkpi.warehouse.publish import NothingToRollBackTo, rollback
@@ -303,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true")
     p.add_argument("--max-rows", type=int, default=40)
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("export", help="a mart (optionally one month) as .csv or .xlsx")
+    p.add_argument("table", help="marts.<name>")
+    p.add_argument("--month", type=_months)
+    p.add_argument("--out", required=True, help="file ending in .csv or .xlsx")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("rollback", help="restore the previous published warehouse")
     p.set_defaults(func=cmd_rollback)

@@ -159,3 +159,24 @@ def test_pending_window_covers_interrupted_months():
     assert widen_window(start, end, []) == (start, end)
     assert widen_window(start, end, [date(2019, 2, 1)]) == (date(2019, 2, 1), end)
     assert widen_window(start, end, [date(2019, 8, 1)]) == (start, date(2019, 9, 1))
+
+
+def test_exports_defuse_formulas(tmp_path):
+    import polars as pl
+    from openpyxl import load_workbook
+
+    from lmkpi.export import write_export
+
+    frame = pl.DataFrame(
+        {"address": ["=HYPERLINK(\"http://x\")", "+1", "Lykkens Gave", "@SUM(A1)", None],
+         "rooms": [-1, 2, 3, 4, 5]}
+    )  # fmt: skip
+    csv = write_export(frame, tmp_path / "x.csv").read_text()
+    assert "'=HYPERLINK" in csv and "\n'+1;2" in csv and "\nLykkens Gave;3" in csv
+    assert "\n'@SUM(A1);4" in csv and "-1" in csv  # numbers untouched
+
+    ws = load_workbook(write_export(frame, tmp_path / "x.xlsx")).active
+    values = [c.value for c in ws["A"][1:]]
+    assert values[:4] == ['\'=HYPERLINK("http://x")', "'+1", "Lykkens Gave", "'@SUM(A1)"]
+    assert all(c.data_type != "f" for c in ws["A"])
+    assert ws["B2"].value == -1
