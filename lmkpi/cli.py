@@ -140,12 +140,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     settings.ensure_dirs()
     started = time.perf_counter()
-    municipalities = None if args.all else [DEMO_FOCUS, 101, 157, 201, 223, 240, 269, 350]
     summary = generate(
         settings.landing_dir,
         start=args.start,
         end=args.end,
-        municipalities=municipalities,
+        municipalities=args.municipalities,
         seed=args.seed,
         scale=args.scale,
         scale_by_municipality={DEMO_FOCUS: 1.0},
@@ -302,7 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEMO_OTHERS_SCALE,
         help="scale of the municipalities other than 173",
     )
-    p.add_argument("--all", action="store_true", help="all 98 municipalities (default: a few)")
+    p.add_argument(
+        "--municipalities",
+        type=_municipalities,
+        default=None,
+        help="173,101 or all (default: all 98, 173 at full size)",
+    )
     p.add_argument("--clean", action="store_true", help="no file mess")
     p.set_defaults(func=cmd_demo)
 

@@ -1,5 +1,8 @@
 """The lmkpi code location: `dagster dev -w workspace.yaml` loads ``defs`` from here."""
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -15,7 +18,13 @@ defs = dg.Definitions(
     jobs=[monthly_load],
     schedules=[monthly_schedule],
     sensors=[landing_sensor],
-    resources={"dbt": DbtCliResource(project_dir=lmkpi_dbt_project)},
+    resources={
+        "dbt": DbtCliResource(
+            project_dir=lmkpi_dbt_project,
+            # The dbt installed beside this Python, also when the venv is not activated.
+            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        )
+    },
     # One process writes the working database at a time; steps run in order in one process.
     executor=dg.in_process_executor,
 )

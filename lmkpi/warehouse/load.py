@@ -26,6 +26,7 @@ from lmkpi.warehouse.audit import (
     OUTCOME_UNCHANGED,
 )
 from lmkpi.warehouse.db import connect
+from lmkpi.warehouse.raw import ensure_raw_tables
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ def load_month(
 
     with connect(work_db) as con:
         con.execute(AUDIT_DDL)
+        ensure_raw_tables(con)
         previous = _latest_load(con, source, month_start)
     superseded = previous[0] if previous else None
 
@@ -227,11 +229,9 @@ def load_month(
         f"{rejected_rows} rejected"
     )
     with connect(work_db) as con:
-        con.execute("create schema if not exists raw")
         con.register("incoming", frame.to_arrow())
         con.register("incoming_rejects", rejects.to_arrow())
         con.execute("begin transaction")
-        con.execute(f"create table if not exists {table} as select * from incoming limit 0")
         existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
         for name, dtype in zip(
             frame.columns, con.sql("select * from incoming").dtypes, strict=True

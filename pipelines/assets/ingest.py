@@ -9,9 +9,10 @@ row and the rule, and is never retried; transient I/O errors are retried.
 import dagster as dg
 
 from lmkpi.ingest import FileRejected
-from lmkpi.settings import get_settings, pseudonym_key
+from lmkpi.settings import get_settings, pseudonym_key, required_sources
 from lmkpi.warehouse.db import writer_lock
 from lmkpi.warehouse.load import AccountingError, LoadOutcome, MissingDelivery, load_month
+from lmkpi.warehouse.raw import load_population
 from pipelines.partitions import month_of, monthly_partitions
 
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
@@ -40,7 +41,9 @@ def _outcomes_metadata(outcomes: list[LoadOutcome]) -> dict:
 def ingest_source(context: dg.AssetExecutionContext, source: str) -> dg.MaterializeResult:
     settings = get_settings()
     key = pseudonym_key(settings)
+    required = source in required_sources()
     outcomes: list[LoadOutcome] = []
+    not_delivered: list[str] = []
     months = [month_of(k) for k in context.partition_keys]
     with writer_lock(settings.work_dir):
         for i, month in enumerate(months, start=1):
@@ -55,29 +58,85 @@ def ingest_source(context: dg.AssetExecutionContext, source: str) -> dg.Material
                     triggered_by=context.run.tags.get("lmkpi/triggered_by", "dagster"),
                     run_id=context.run_id,
                 )
-            except (FileRejected, MissingDelivery, AccountingError) as exc:
-                raise dg.Failure(
-                    description=f"{source} {month}: {exc}",
-                    metadata={"source": source, "month": month, "problem": str(exc)}
-                    | (_outcomes_metadata(outcomes) if outcomes else {}),
-                    allow_retries=False,
-                ) from exc
+            except MissingDelivery as exc:
+                if required:
+                    raise _failure(source, month, exc, outcomes) from exc
+                not_delivered.append(month)
+                context.log.warning(f"{source} {month}: not delivered; nothing loaded ({exc})")
+                continue
+            except (FileRejected, AccountingError) as exc:
+                raise _failure(source, month, exc, outcomes) from exc
             outcomes.append(outcome)
             context.log.info(f"[{i}/{len(months)}] {source} {month}: {outcome.message}")
-    return dg.MaterializeResult(metadata=_outcomes_metadata(outcomes))
+    metadata = _outcomes_metadata(outcomes) if outcomes else {}
+    if not_delivered:
+        metadata["not_delivered"] = ", ".join(not_delivered)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _failure(source: str, month: str, exc: Exception, outcomes: list[LoadOutcome]) -> dg.Failure:
+    return dg.Failure(
+        description=f"{source} {month}: {exc}",
+        metadata={"source": source, "month": month, "problem": str(exc)}
+        | (_outcomes_metadata(outcomes) if outcomes else {}),
+        allow_retries=False,
+    )
+
+
+def _ingest_asset(source: str, description: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=source,
+        key_prefix=["raw"],
+        group_name="ingest",
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=TRANSIENT_RETRY,
+        kinds={"polars", "duckdb"},
+        description=description,
+    )
+    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return ingest_source(context, source)
+
+    return _asset
+
+
+ydelser = _ingest_asset(
+    "ydelser",
+    "Benefit status segments per month (required every month); CPR replaced by keyed pseudonyms.",
+)
+joblog = _ingest_asset(
+    "joblog",
+    "Jobloggen registrations per month, pseudonymised, without the free-text fields "
+    "(loaded when delivered).",
+)
+indkvartering = _ingest_asset(
+    "indkvartering",
+    "Temporary housing per address and month, from CSV or xlsx (loaded when delivered).",
+)
 
 
 @dg.asset(
-    key=["raw", "ydelser"],
+    key=["raw", "population"],
     group_name="ingest",
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY,
     kinds={"polars", "duckdb"},
-    description="Benefit status segments (ydelser) per month, CPR replaced by keyed pseudonyms.",
+    description="Residents aged 16-66 per municipality and month: the denominator of rates "
+    "(landing/population/population_16_66.csv, optional).",
 )
-def ydelser(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return ingest_source(context, "ydelser")
+def population(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = get_settings()
+    loaded: dict[str, int | None] = {}
+    with writer_lock(settings.work_dir):
+        for partition_key in context.partition_keys:
+            month = month_of(partition_key)
+            loaded[month] = load_population(settings.landing_dir, settings.work_db, month)
+    missing = [m for m, n in loaded.items() if n is None]
+    if missing:
+        context.log.warning(f"no population file for {', '.join(missing)}; rates stay empty")
+    return dg.MaterializeResult(
+        metadata={"rows_loaded": sum(n or 0 for n in loaded.values()), "months": len(loaded)}
+    )
 
 
-ingest_assets = [ydelser]
+ingest_assets = [ydelser, joblog, indkvartering, population]

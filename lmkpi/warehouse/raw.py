@@ -1,0 +1,64 @@
+"""The raw layer of the working database: one table per source, plus the population input.
+
+Tables are created up front from the contracts (``lmkpi.contracts.output_schema``), so dbt
+finds every source even before a municipality has delivered, say, its first housing sheet.
+"""
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from lmkpi.contracts import SOURCES, output_schema
+from lmkpi.months import parse_month
+from lmkpi.warehouse.db import connect
+
+log = logging.getLogger(__name__)
+
+LOAD_COLUMNS = {"month": pl.Date(), "load_id": pl.String()}
+POPULATION_FILE = Path("population") / "population_16_66.csv"
+POPULATION_SCHEMA = {"month": pl.Date(), "kommunekode": pl.Int16(), "population": pl.Int64()}
+
+
+def raw_schema(source: str) -> dict[str, pl.DataType]:
+    return output_schema(source) | LOAD_COLUMNS
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for source in SOURCES:
+        empty = pl.DataFrame(schema=raw_schema(source))  # noqa: F841 (read by DuckDB)
+        con.execute(f"create table if not exists raw.{source} as select * from empty")
+    population = pl.DataFrame(schema=POPULATION_SCHEMA)  # noqa: F841
+    con.execute("create table if not exists raw.population as select * from population")
+
+
+def load_population(landing_dir: Path, work_db: Path, month: str) -> int | None:
+    """Load the month's 16-66 population per municipality, if the reference file is there.
+
+    ``<landing>/population/population_16_66.csv`` (``month;kommunekode;population``) is a
+    reference input for per-capita rates; without it the rates are simply empty.
+    Returns the number of rows loaded, or None when there is no file.
+    """
+    path = landing_dir / POPULATION_FILE
+    month_start: date = parse_month(month)
+    if not path.is_file():
+        return None
+    frame = (
+        pl.read_csv(
+            path,
+            separator=";",
+            schema_overrides={"month": pl.String, "kommunekode": pl.Int16, "population": pl.Int64},
+        )
+        .filter(pl.col("month") == month)
+        .with_columns(pl.lit(month_start).alias("month"))
+    )
+    with connect(work_db) as con:
+        ensure_raw_tables(con)
+        con.execute("begin transaction")
+        con.execute("delete from raw.population where month = ?", [month_start])
+        con.execute("insert into raw.population by name select * from frame")
+        con.execute("commit")
+    return frame.height
