@@ -180,3 +180,30 @@ def test_exports_defuse_formulas(tmp_path):
     assert values[:4] == ['\'=HYPERLINK("http://x")', "'+1", "Lykkens Gave", "'@SUM(A1)"]
     assert all(c.data_type != "f" for c in ws["A"])
     assert ws["B2"].value == -1
+
+
+def test_full_disk_during_publish_leaves_the_published_warehouse(tmp_path, monkeypatch):
+    import errno
+
+    from lmkpi.warehouse import publish as publish_module
+
+    work, warehouse = tmp_path / "work.duckdb", tmp_path / "wh" / "lmkpi.duckdb"
+    _work_db(work, 1)
+    publish(work, warehouse)
+    before = warehouse.read_bytes()
+
+    real_fsync = publish_module._fsync
+
+    def disk_full(path):
+        if path.name.endswith(".tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_fsync(path)
+
+    monkeypatch.setattr(publish_module, "_fsync", disk_full)
+    _work_db(work, 2)
+    with pytest.raises(OSError, match="No space left"):
+        publish(work, warehouse)
+    assert warehouse.read_bytes() == before
+    assert not list(warehouse.parent.glob(".*.tmp"))  # no half-written file left behind
+    with open_published(warehouse) as con:
+        assert con.execute("select v from marts.fct_x").fetchone() == (1,)

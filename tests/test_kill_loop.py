@@ -1,0 +1,105 @@
+"""SIGKILL the pipeline at random moments: the published warehouse is never broken or mixed.
+
+Each iteration delivers one of two versions of April, starts `lmkpi load` in a subprocess and
+kills it after a random delay covering ingest, dbt and publishing. After every kill the
+published warehouse must open and be consistent (the public-benefit totals agree with the
+full-time-person detail for every month, and April is one of the delivered versions or
+absent). A final uninterrupted run must recover without manual steps.
+
+LMKPI_KILL_LOOPS sets the number of kills (default 50).
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from lmkpi.orchestration import run_monthly_load
+from lmkpi.settings import get_settings
+
+from extract_builders import APRIL_2019, APRIL_PLAN_FTP, MARCH_2019, MARCH_PLAN_FTP, write_ydelser
+
+pytestmark = pytest.mark.e2e
+
+APRIL_B = [dict(r) for r in APRIL_2019]
+APRIL_B[1]["slutdato"] = "2019-04-15"  # B leaves KONT on 15 April: 1.0 + 0.5
+APRIL_B_PLAN_FTP = 1.5
+
+
+def _lmkpi(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lmkpi.cli", *args]
+
+
+def _published_state(db) -> dict[str, float]:
+    """Month -> plan total, after checking the two marts agree with each other."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        totals = dict(
+            con.execute(
+                "select strftime(month, '%Y-%m'), full_time_persons_plan "
+                "from marts.fct_public_benefits where municipality_code = 173"
+            ).fetchall()
+        )
+        detail = dict(
+            con.execute(
+                """
+                select strftime(f.month, '%Y-%m'), sum(f.full_time_persons)
+                from marts.fct_full_time_persons f
+                join marts.dim_benefit b using (benefit_code)
+                where f.municipality_code = 173 and b.is_public_benefit_plan
+                  and f.age_band <> 'other'
+                group by 1
+                """
+            ).fetchall()
+        )
+        assert con.execute("select count(*) from meta.publication").fetchone()[0] == 1
+    assert totals.keys() == detail.keys()
+    for month, total in totals.items():
+        assert total == pytest.approx(detail[month]), f"mixed state in {month}"
+    return totals
+
+
+def test_random_kills_never_break_the_published_warehouse(lmkpi_home, dbt_manifest):
+    settings = get_settings()
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
+    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+
+    # How long an uninterrupted load of April takes, to spread the kills over all of it.
+    write_ydelser(settings.landing_dir, "2019-04", APRIL_2019)
+    started = time.monotonic()
+    subprocess.run(_lmkpi("load", "--month", "2019-04"), check=True, capture_output=True)
+    duration = time.monotonic() - started
+
+    rng = random.Random(20191001)
+    loops = int(os.environ.get("LMKPI_KILL_LOOPS", "50"))
+    env = os.environ.copy()
+    for i in range(loops):
+        version = APRIL_B if i % 2 == 0 else APRIL_2019
+        write_ydelser(settings.landing_dir, "2019-04", version)
+        proc = subprocess.Popen(
+            _lmkpi("load", "--month", "2019-04"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.0, duration * 1.05))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        state = _published_state(settings.warehouse_db)
+        assert state["2019-03"] == pytest.approx(MARCH_PLAN_FTP)
+        assert state.get("2019-04", APRIL_PLAN_FTP) in (
+            pytest.approx(APRIL_PLAN_FTP),
+            pytest.approx(APRIL_B_PLAN_FTP),
+        )
+
+    # Recovery: the next run needs no manual step and shows the file now delivered.
+    write_ydelser(settings.landing_dir, "2019-04", APRIL_B)
+    result = subprocess.run(_lmkpi("load", "--month", "2019-04"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    state = _published_state(settings.warehouse_db)
+    assert state["2019-04"] == pytest.approx(APRIL_B_PLAN_FTP)
+    assert state["2019-03"] == pytest.approx(MARCH_PLAN_FTP)
