@@ -65,12 +65,12 @@ def _deliver(source_dir: Path, landing_dir: Path) -> int:
     return copied
 
 
-def _load(start: str, end: str, triggered_by: str) -> int:
+def _load(start: str, end: str, triggered_by: str, force: bool = False) -> int:
     from lmkpi.orchestration import run_monthly_load
 
     settings = get_settings()
     started = time.perf_counter()
-    outcome = run_monthly_load(settings, start, end, triggered_by=triggered_by)
+    outcome = run_monthly_load(settings, start, end, triggered_by=triggered_by, force=force)
     seconds = time.perf_counter() - started
     span = f"{outcome.months[0]}..{outcome.months[-1]}"
     if not outcome.success:
@@ -99,7 +99,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         start, end = args.from_month, args.to_month or args.from_month
     else:
         raise SystemExit("lmkpi load: give --month YYYY-MM or --from YYYY-MM --to YYYY-MM")
-    return _load(start, end, "cli")
+    return _load(start, end, "cli", force=args.force)
 
 
 def headline(settings, municipality: int = DEMO_FOCUS) -> str:
@@ -289,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", type=_months)
     p.add_argument("--from", dest="from_month", type=_months)
     p.add_argument("--to", dest="to_month", type=_months)
+    p.add_argument("--force", action="store_true", help="reload files even if unchanged")
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("demo", help="synthetic extracts 2017-2019, loaded end to end")

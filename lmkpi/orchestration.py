@@ -68,7 +68,12 @@ class RunOutcome:
 
 
 def run_monthly_load(
-    settings: Settings, start: str, end: str | None = None, *, triggered_by: str = "cli"
+    settings: Settings,
+    start: str,
+    end: str | None = None,
+    *,
+    triggered_by: str = "cli",
+    force: bool = False,
 ) -> RunOutcome:
     """Materialize ingest -> dbt -> publish for the months ``start``..``end`` in one run."""
     months = month_range(start, end or start)
@@ -85,6 +90,8 @@ def run_monthly_load(
 
     job = defs.resolve_job_def("monthly_load")
     tags = {"lmkpi/triggered_by": triggered_by}
+    if force:
+        tags["lmkpi/force"] = "true"
     partition_key = None
     if len(months) == 1:
         partition_key = f"{months[0]}-01"

@@ -57,6 +57,7 @@ def ingest_source(context: dg.AssetExecutionContext, source: str) -> dg.Material
                     key=key,
                     triggered_by=context.run.tags.get("lmkpi/triggered_by", "dagster"),
                     run_id=context.run_id,
+                    force=context.run.tags.get("lmkpi/force") == "true",
                 )
             except MissingDelivery as exc:
                 if required:
