@@ -8,7 +8,7 @@ export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test venv lint dev clean
+.PHONY: demo test venv lint dev clean system-deps benchmark
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +19,34 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
+# Headless Chromium and poppler render the reports in the tests the way a reader sees them.
+# Debian packages; installed when missing and we are root (CI), otherwise those tests skip.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and poppler-utils (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else \
+	    echo "chromium/pdftoppm missing and not root: browser and PDF rendering tests will skip"; \
+	  fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/lmkpi demo
 
-test: $(STAMP)
+lint: $(STAMP)
 	$(BIN)/ruff check lmkpi pipelines tests benchmarks
 	$(BIN)/ruff format --check lmkpi pipelines tests benchmarks
+
+test: $(STAMP) system-deps lint
 	$(BIN)/pytest
+	$(BIN)/python -m benchmarks.national --smoke --data $(CURDIR)/data/bench-smoke --out $(CURDIR)/data/bench-smoke/benchmarks.md
 
 dev: $(STAMP)
 	$(BIN)/lmkpi dev
+
+benchmark: $(STAMP)
+	$(BIN)/python -m benchmarks.national
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs

@@ -4,7 +4,7 @@
 
 Every figure is a whole process (start-up included) timed from outside, repeated, median
 reported, with the process's peak memory (max RSS, from wait4). Results go to
-docs/benchmarks.md (table + SVG chart) and benchmarks/results.json. `--smoke` runs a tiny
+docs/benchmarks.md (table + SVG chart) and docs/benchmarks.json. `--smoke` runs a tiny
 version (one small month, one repetition) so CI keeps the script working.
 """
 
@@ -172,7 +172,7 @@ def main() -> int:
         )
 
     write_report(Path(args.out), results, rows, target, len(months), args)
-    (ROOT / "benchmarks" / "results.json").write_text(
+    Path(args.out).with_suffix(".json").write_text(
         json.dumps({k: asdict(v) for k, v in results.items()}, indent=2)
     )
     return 0
