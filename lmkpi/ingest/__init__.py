@@ -1,0 +1,24 @@
+"""Ingest: read the monthly extracts as the contracts say (lmkpi.contracts), pseudonymise CPR.
+
+Pure functions over files and polars frames; the Dagster assets only call them.
+"""
+
+from lmkpi.contracts import SOURCES
+from lmkpi.ingest.cpr import parse_cpr, pseudonymise
+from lmkpi.ingest.errors import FileRejected
+from lmkpi.ingest.housing import split_wide_housing, write_monthly_housing
+from lmkpi.ingest.naming import month_from_file_name, validate_month
+from lmkpi.ingest.readers import ReadResult, read_extract
+
+__all__ = [
+    "SOURCES",
+    "FileRejected",
+    "ReadResult",
+    "month_from_file_name",
+    "parse_cpr",
+    "pseudonymise",
+    "read_extract",
+    "split_wide_housing",
+    "validate_month",
+    "write_monthly_housing",
+]

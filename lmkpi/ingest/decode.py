@@ -6,6 +6,7 @@ UTF-16/UTF-32 and NUL bytes are refused with a message saying how to re-save the
 """
 
 import codecs
+
 from lmkpi.ingest.errors import FileRejected
 
 _UTF16_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -36,7 +37,7 @@ def decode_text(
     data: bytes, file_name: str, encoding: str | None = None
 ) -> tuple[str, str, list[str]]:
     """Return (text without BOM, encoding used, warnings). Raise FileRejected if not text."""
-    if not data.strip():
+    if not data or data.isspace():
         raise FileRejected(file_name, "empty_file", "the file is empty; deliver the extract again")
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
@@ -76,10 +77,10 @@ def decode_text(
         try:
             text = data.decode(name)
         except UnicodeDecodeError as exc:
-            error = exc if error is None else error
+            error = exc  # the last candidate's error says where detection gave up
             continue
         warnings = []
-        if any(m in text for m in _MOJIBAKE):
+        if "Ã" in text and any(m in text for m in _MOJIBAKE):
             warnings.append(
                 "the text looks double-encoded ('Ã¸' where 'ø' was meant); check the export"
             )
@@ -93,7 +94,6 @@ def decode_text(
         message = f"byte {error.start} (line {line}) is not valid {candidates[0]}: {hint}"
     else:
         message = (
-            f"byte {error.start} (line {line}) is neither valid UTF-8 nor Windows-1252; "
-            f"{_RESAVE}"
+            f"byte {error.start} (line {line}) is neither valid UTF-8 nor Windows-1252; {_RESAVE}"
         )
     raise FileRejected(file_name, "undecodable", message)

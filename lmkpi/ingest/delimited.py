@@ -1,25 +1,36 @@
 """`;`-separated text -> RawTable, with exact physical line numbers.
 
-Files without any `"` (the usual system extract) are split with polars expressions; files
-with quotes go through Python's csv module (strict quoting), which handles `;` and line
-breaks inside quoted fields. Both paths give the same result for the same table.
+Rules: the first non-blank line is the header; lines holding only whitespace and `;` (or
+only empty quoted fields) are blank: not rows, counted; a row must have as many fields as
+the header, allowing one trailing empty field (a trailing `;`) on either side; other rows
+are `ragged_row` rejects, unless most rows disagree with the header, which rejects the file.
+Quotes follow RFC 4180: a field starting with `"` runs to the next lone `"` and may hold
+`;` and line breaks; `""` inside it is a quote.
 
-Rules: the first non-blank line is the header; lines holding only whitespace and `;` are
-blank (not rows; counted); a row must have as many fields as the header, allowing one
-trailing empty field (a trailing `;`) on either side; other rows are `ragged_row` rejects,
-unless most rows disagree with the header, which rejects the file.
+Two paths give the same result. The fast path (polars, no Python per row) is used when
+every record is one physical line and every quoted field is well formed; values come from
+polars' CSV parser and the structure (field counts, blank lines, line numbers) from the
+lines themselves. Otherwise Python's csv module reads the file record by record
+(line breaks inside quotes, text after a closing quote, unclosed quotes).
 """
 
 import csv
 import io
+import logging
+import re
 
 import polars as pl
 
 from lmkpi.ingest.errors import FileRejected
 from lmkpi.ingest.raw import RawTable, position
 
+log = logging.getLogger(__name__)
+
 SEPARATOR = ";"
-_BLANK = r"^[\s;]*$"
+_BLANK = r'^[\s;"]*$'
+_QUOTED_FIELD = r'"(?:[^"]|"")*"'
+# a line whose every field is either unquoted (no `"` at all) or one whole quoted field
+_WELL_FORMED = rf'^(?:{_QUOTED_FIELD}|[^";]*)(?:;(?:{_QUOTED_FIELD}|[^";]*))*$'
 
 
 def _ragged(line_number: int, n: int, width: int) -> dict:
@@ -41,52 +52,109 @@ def _check_ragged_share(file_name: str, n_ragged: int, n_rows: int, width: int) 
         )
 
 
-def _split_lines(text: str) -> pl.DataFrame:
-    newline = "\n" if "\n" in text or "\r" not in text else "\r"
-    lines = pl.DataFrame({"raw": [text]}).select(pl.col("raw").str.split(newline)).explode("raw")
-    return lines.select(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line_number"),
-        pl.col("raw").str.strip_suffix("\r"),
-    )
+def _header(text: str) -> tuple[int, str, int] | None:
+    """(line number, header line, offset after it) of the first non-blank line."""
+    offset, line_number = 0, 1
+    while offset < len(text):
+        end = text.find("\n", offset)
+        end = len(text) if end == -1 else end
+        line = text[offset:end].rstrip("\r")
+        if line.strip(" \t;\r\"'") != "":
+            return line_number, line, end + 1
+        offset, line_number = end + 1, line_number + 1
+    return None
 
 
-def _fast_path(text: str, file_name: str) -> RawTable:
-    lines = _split_lines(text)
-    if lines.item(-1, "raw") == "":  # the newline ending the last line
-        lines = lines.slice(0, lines.height - 1)
-    is_blank = pl.col("raw").str.contains(_BLANK)
-    content = lines.filter(~is_blank)
-    if content.height == 0:
+def _fast_path(text: str, file_name: str) -> RawTable | None:
+    """Polars path; None when the file needs the record-by-record path."""
+    found = _header(text)
+    if found is None:
         raise FileRejected(file_name, "empty_file", "the file has no header line")
-    header_line = content.item(0, "line_number")
-    blank = lines.filter(is_blank & (pl.col("line_number") > header_line)).height
-    names = content.item(0, "raw").split(SEPARATOR)
+    header_line, header, body_start = found
+    if '"' in header:
+        if not re.fullmatch(_WELL_FORMED, header):
+            return None
+        names = next(csv.reader([header], delimiter=SEPARATOR, strict=True))
+    else:
+        names = header.split(SEPARATOR)
     width = len(names)
     trailing_header = names[-1].strip() == ""
-    rows = content.slice(1).with_columns(fields=pl.col("raw").str.split(SEPARATOR))
-    n = pl.col("fields").list.len()
-    last_blank = pl.col("fields").list.last().str.strip_chars() == ""
-    ok = (n == width) | ((n == width + 1) & last_blank) | ((n == width - 1) & trailing_header)
-    rows = rows.with_columns(_n=n, _ok=ok)
-    bad = rows.filter(~pl.col("_ok"))
-    _check_ragged_share(file_name, bad.height, rows.height, width)
-    rejects = [_ragged(ln, k, width) for ln, k in bad.select("line_number", "_n").iter_rows()]
-    good = rows.filter(pl.col("_ok")).select(
-        "line_number",
-        *[
-            pl.col("fields").list.get(i, null_on_oob=True).alias(position(i))
-            for i in range(width)
-        ],
+    body = text[body_start:]
+    if body.endswith("\n"):
+        body = body[:-1]
+    if body.strip() == "":
+        blank = body.count("\n") + 1 if body else 0
+        empty = {position(i): pl.Series([], dtype=pl.Utf8) for i in range(width)}
+        frame = pl.DataFrame({"line_number": pl.Series([], dtype=pl.Int64), **empty})
+        return RawTable(names=names, frame=frame, blank_rows=blank)
+
+    quoted = '"' in body
+    lines = pl.DataFrame({"raw": [body]}).select(pl.col("raw").str.split("\n")).explode("raw")
+    raw = pl.col("raw").str.strip_suffix("\r")
+    flags = lines.select(
+        pl.int_range(header_line + 1, header_line + 1 + pl.len(), dtype=pl.Int64).alias(
+            "line_number"
+        ),
+        raw.str.contains(_BLANK).alias("_blank"),
+        raw.str.count_matches(SEPARATOR, literal=True).alias("_separators"),
+        (raw.str.contains(_WELL_FORMED) if quoted else pl.lit(True)).alias("_well_formed"),
     )
+    if quoted and not flags.get_column("_well_formed").all():
+        return None
+    try:
+        values = pl.read_csv(
+            (body + "\n").encode("utf-8"),  # a final newline ends the last line
+            has_header=False,
+            separator=SEPARATOR,
+            quote_char='"',
+            schema={position(i): pl.Utf8 for i in range(width + 1)},
+            infer_schema=False,
+            empty_string_is_null=False,
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if values.height != flags.height:
+        return None
+    # fields = separators outside quotes + 1; a `;` inside a quoted field is in a value
+    inside = (
+        pl.sum_horizontal(
+            pl.col(position(i)).str.count_matches(SEPARATOR, literal=True) for i in range(width + 1)
+        )
+        if quoted
+        else pl.lit(0)
+    )
+    values = values.with_columns(_inside=inside)
+    n = pl.col("_separators") - pl.col("_inside") + 1
+    ok = (
+        (n == width)
+        | ((n == width + 1) & (pl.col(position(width)).str.strip_chars() == ""))
+        | ((n == width - 1) & trailing_header)
+    ).fill_null(False)
+    flags = flags.with_columns(values.get_column("_inside"), values.get_column(position(width)))
+    flags = flags.with_columns(_ok=ok, _n=n).drop("_inside", position(width))
+    blank = int(flags.get_column("_blank").sum())
+    bad = flags.filter(~pl.col("_blank") & ~pl.col("_ok"))
+    _check_ragged_share(file_name, bad.height, flags.height - blank, width)
+    rejects = [_ragged(line, k, width) for line, k in bad.select("line_number", "_n").iter_rows()]
+    good = pl.concat(
+        [flags.select("line_number"), values.select(position(i) for i in range(width))],
+        how="horizontal",
+    )
+    if blank or bad.height:  # copying the values is only needed when rows are left out
+        good = good.filter(~flags.get_column("_blank") & flags.get_column("_ok"))
     return RawTable(names=names, frame=good, rejects=rejects, blank_rows=blank)
 
 
-def _quoted_path(text: str, file_name: str) -> RawTable:
+def _record_path(text: str, file_name: str) -> RawTable:
+    """Python csv path: records may span lines; quoting errors are row rejects."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=SEPARATOR, strict=True)
     names: list[str] | None = None
     width = 0
     trailing_header = False
-    columns: list[list[str | None]] = []
+    columns: list[list[str]] = []
     line_numbers: list[int] = []
     rejects: list[dict] = []
     blank = 0
@@ -151,6 +219,10 @@ def _quoted_path(text: str, file_name: str) -> RawTable:
 
 def read_delimited(text: str, file_name: str) -> RawTable:
     """Split decoded CSV text into header names and raw string columns."""
-    if '"' in text:
-        return _quoted_path(text, file_name)
-    return _fast_path(text, file_name)
+    if "\n" not in text and "\r" in text:  # old Mac line ends
+        text = text.replace("\r", "\n")
+    fast = _fast_path(text, file_name)
+    if fast is not None:
+        return fast
+    log.debug("%s: quoting needs the record-by-record reader", file_name)
+    return _record_path(text, file_name)

@@ -4,7 +4,8 @@ import re
 
 # Anything that could be a CPR number: 6 digits, optional separator, 4 digits, or any run of
 # 9+ digits. Used to mask text (header names, file names) before it goes into a message.
-_CPR_LIKE = re.compile(r"\d{6}[- ]?\d{4}|\d{9,}")
+CPR_LIKE = r"\d{6}[- ]?\d{4}|\d{9,}"
+_CPR_LIKE = re.compile(CPR_LIKE)
 _MAX_SHOWN = 40
 
 

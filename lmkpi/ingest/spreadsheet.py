@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import polars as pl
 
 from lmkpi.ingest.errors import FileRejected
@@ -58,6 +57,8 @@ def read_xlsx(path: Path, file_name: str, header_marker: str | None = None) -> R
     """Read the first sheet. The header is the first row holding a cell equal to
     `header_marker` (ignoring case/whitespace) among the first rows, else the first
     non-empty row. Empty rows are skipped and counted; rows above the header are ignored."""
+    import openpyxl  # only xlsx deliveries need it: keeps the package import light
+
     try:
         workbook = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except OSError:
