@@ -163,8 +163,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
             rc = _load(month, month, "demo-restatement")
             if rc:
                 return rc
+    from lmkpi.report import build_report, latest_month
+
+    month = latest_month(settings.warehouse_db)
+    report = build_report(settings.warehouse_db, DEMO_FOCUS, month, settings.reports_dir / month)
     log.info("demo finished in %.1f s", time.perf_counter() - started)
     sys.stdout.write(headline(settings) + "\n")
+    sys.stdout.write(
+        f"Report for {DEMO_FOCUS}, {month}: {report.html}\n                       {report.pdf}\n"
+    )
     sys.stdout.write(f"Warehouse for analysts: {settings.warehouse_db}  (lmkpi sql)\n")
     return 0
 
@@ -223,6 +230,22 @@ def cmd_sql(args: argparse.Namespace) -> int:
         pass
     finally:
         con.close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from lmkpi.report import build_report, latest_month
+
+    settings = get_settings()
+    month = args.month or latest_month(settings.warehouse_db)
+    if month is None:
+        log.error("nothing published yet under %s; run lmkpi load first", settings.home)
+        return 1
+    out = Path(args.out) if args.out else settings.reports_dir / month
+    files = build_report(
+        settings.warehouse_db, args.municipality, month, out, min_count=args.min_count
+    )
+    log.info("report in %.1f s: %s, %s", files.seconds, files.html, files.pdf)
     return 0
 
 
@@ -319,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true")
     p.add_argument("--max-rows", type=int, default=40)
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("report", help="the benchmarking report (HTML + PDF) for a municipality")
+    p.add_argument("--municipality", type=int, default=DEMO_FOCUS)
+    p.add_argument("--month", type=_months, help="default: the latest published month")
+    p.add_argument("--out", help="folder (default $LMKPI_HOME/reports/<month>)")
+    p.add_argument("--min-count", type=int, default=5, help="suppress counts below this")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("export", help="a mart (optionally one month) as .csv or .xlsx")
     p.add_argument("table", help="marts.<name>")

@@ -10,7 +10,7 @@ from lmkpi.ingest import SOURCES, FileRejected, month_from_file_name
 from lmkpi.months import month_key
 from lmkpi.settings import get_settings, required_sources
 from lmkpi.warehouse.load import MissingDelivery, find_delivery
-from pipelines.jobs import monthly_load
+from pipelines.jobs import monthly_load, monthly_reports
 
 
 def _delivered(month: str) -> list[str]:
@@ -102,3 +102,18 @@ def monthly_schedule(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(
         partition_key=f"{month}-01", run_key=month, tags={"lmkpi/triggered_by": "schedule"}
     )
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[monthly_load],
+    request_job=monthly_reports,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def reports_after_load(context: dg.RunStatusSensorContext):
+    """When a month's load has published, render that month's reports."""
+    tags = context.dagster_run.tags
+    month = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_end")
+    if not month:
+        return dg.SkipReason("the load had no partition")
+    return dg.RunRequest(run_key=f"reports:{context.dagster_run.run_id}", partition_key=month)

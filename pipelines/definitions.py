@@ -9,15 +9,16 @@ from dagster_dbt import DbtCliResource
 from pipelines.assets.dbt import lmkpi_dbt_models
 from pipelines.assets.ingest import ingest_assets
 from pipelines.assets.publish import published_warehouse
-from pipelines.automation import landing_sensor, monthly_schedule
+from pipelines.assets.reports import benchmarking_report
+from pipelines.automation import landing_sensor, monthly_schedule, reports_after_load
 from pipelines.dbt_project import lmkpi_dbt_project
-from pipelines.jobs import monthly_load
+from pipelines.jobs import monthly_load, monthly_reports
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, lmkpi_dbt_models, published_warehouse],
-    jobs=[monthly_load],
+    assets=[*ingest_assets, lmkpi_dbt_models, published_warehouse, benchmarking_report],
+    jobs=[monthly_load, monthly_reports],
     schedules=[monthly_schedule],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, reports_after_load],
     resources={
         "dbt": DbtCliResource(
             project_dir=lmkpi_dbt_project,

@@ -32,8 +32,18 @@ def _public_benefits(db) -> dict:
     return {m: (plan, national, persons) for m, plan, national, persons in rows}
 
 
+# Machine identifiers: hex/uuid strings that may contain digit runs by chance. The scan checks
+# that they have exactly their identifier shape (so nothing else can hide in them).
+ID_COLUMNS = {
+    "load_id": r"[0-9a-f]{32}",
+    "superseded_load_id": r"[0-9a-f]{32}",
+    "run_id": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "checksum_sha256": r"[0-9a-f]{64}",
+}
+
+
 def _all_text_values(db) -> list[str]:
-    """Every string value in every table of a DuckDB file."""
+    """Every string value in every table of a DuckDB file (identifier columns checked apart)."""
     values: list[str] = []
     with duckdb.connect(str(db), read_only=True) as con:
         tables = con.execute(
@@ -44,16 +54,20 @@ def _all_text_values(db) -> list[str]:
             cols = [
                 r[0]
                 for r in con.execute(f'describe "{schema}"."{table}"').fetchall()
-                if r[1] in ("VARCHAR",)
+                if r[1] == "VARCHAR"
             ]
             for col in cols:
-                values += [
+                distinct = [
                     str(v[0])
                     for v in con.execute(
                         f'select distinct "{col}" from "{schema}"."{table}"'
                     ).fetchall()
                     if v[0] is not None
                 ]
+                if col in ID_COLUMNS:
+                    assert all(re.fullmatch(ID_COLUMNS[col], v) for v in distinct), col
+                else:
+                    values += distinct
     return values
 
 

@@ -1,0 +1,162 @@
+"""``build_report``: read the published warehouse, build the sections, write HTML and PDF."""
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from lmkpi.report import charts, queries
+from lmkpi.report.benchmark import benchmark_section
+from lmkpi.report.benefits import benefit_section
+from lmkpi.report.data import HISTORY_MONTHS, ReportData, gather
+from lmkpi.report.formatting import month_name, parse_report_month
+from lmkpi.report.goals import build_views, front_section, goal_sections, status_counts, verdict
+from lmkpi.report.housing import housing_section
+from lmkpi.report.html import render_html
+from lmkpi.report.joblog import joblog_section
+from lmkpi.report.method import data_as_of, method_section, pipeline_choices
+from lmkpi.report.model import Figure, Report
+from lmkpi.report.pdf import render_pdf
+from lmkpi.warehouse.publish import open_published
+
+log = logging.getLogger(__name__)
+
+TITLE = "Status for Beskæftigelsesplan 2019"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    pdf: Path
+    seconds: float
+    html_bytes: int
+    pdf_bytes: int
+
+    @property
+    def size_bytes(self) -> int:
+        return self.html_bytes + self.pdf_bytes
+
+
+def latest_month(warehouse_db: Path) -> str | None:
+    """The latest month with goal indicators (``YYYY-MM``), e.g. for the demo's report."""
+    con = open_published(Path(warehouse_db))
+    try:
+        months = queries.months_with_goals(con)
+    finally:
+        con.close()
+    return f"{months[-1]:%Y-%m}" if months else None
+
+
+def municipalities(warehouse_db: Path, month: str | date) -> list[int]:
+    """Every municipality in the month's extract (the default list for the Dagster asset)."""
+    con = open_published(Path(warehouse_db))
+    try:
+        return queries.municipalities_in_month(con, parse_report_month(month))
+    finally:
+        con.close()
+
+
+def report_name(municipality: int, month: date) -> str:
+    return f"beskaeftigelsesplan_{municipality}_{month:%Y-%m}"
+
+
+def assemble(
+    data: ReportData,
+    *,
+    min_count: int = 5,
+    choices: dict | None = None,
+    generated_at: datetime | None = None,
+) -> Report:
+    """The report's content from gathered data (pure: no I/O)."""
+    choices = pipeline_choices() if choices is None else choices
+    views = build_views(data, min_count)
+    as_of = data_as_of(data.load_audit)
+    sections = [
+        front_section(views, data, min_count),
+        *goal_sections(views, data.month, min_count),
+        benefit_section(data, min_count),
+        benchmark_section(data, min_count, views),
+        joblog_section(data, min_count, choices),
+        housing_section(data, min_count),
+        method_section(data, min_count, choices),
+    ]
+    return Report(
+        title=TITLE,
+        municipality_code=data.code,
+        municipality_name=data.municipality["municipality_name"],
+        month=data.month,
+        month_label=month_name(data.month),
+        data_as_of=as_of,
+        published_at=data.published_at,
+        verdict=verdict(views, data.month),
+        status_counts=status_counts(views),
+        sections=sections,
+        min_count=min_count,
+        generated_at=generated_at,
+    )
+
+
+def render_charts(report: Report) -> dict[str, tuple[str, bytes]]:
+    out = {}
+    for section in report.sections:
+        for block in section.blocks:
+            if isinstance(block, Figure):
+                out[block.key] = charts.render(block.draw, block.key, block.title)
+    return out
+
+
+def build_report(
+    warehouse_db: Path,
+    municipality: int,
+    month: str | date,
+    out_dir: Path,
+    *,
+    min_count: int = 5,
+    history_months: int = HISTORY_MONTHS,
+) -> ReportFiles:
+    """Write ``<out_dir>/beskaeftigelsesplan_<code>_<YYYY-MM>.html`` and ``.pdf``."""
+    started = time.perf_counter()
+    report_month = parse_report_month(month)
+    if min_count < 1:
+        raise ValueError(f"min_count must be at least 1, got {min_count}")
+    if not Path(warehouse_db).exists():
+        raise FileNotFoundError(
+            f"no published warehouse at {warehouse_db}; run lmkpi load (or lmkpi demo) first"
+        )
+    con = open_published(Path(warehouse_db))
+    try:
+        data = gather(con, municipality, report_month, history_months=history_months)
+    finally:
+        con.close()
+    report = assemble(
+        data, min_count=min_count, generated_at=datetime.now(UTC).replace(tzinfo=None)
+    )
+    rendered = render_charts(report)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = report_name(municipality, report_month)
+    html_path, pdf_path = out_dir / f"{name}.html", out_dir / f"{name}.pdf"
+    html_tmp, pdf_tmp = html_path.with_suffix(".html.tmp"), pdf_path.with_suffix(".pdf.tmp")
+    html_tmp.write_text(render_html(report, rendered), encoding="utf-8")
+    render_pdf(report, rendered, pdf_tmp)
+    html_tmp.replace(html_path)
+    pdf_tmp.replace(pdf_path)
+    files = ReportFiles(
+        html=html_path,
+        pdf=pdf_path,
+        seconds=time.perf_counter() - started,
+        html_bytes=html_path.stat().st_size,
+        pdf_bytes=pdf_path.stat().st_size,
+    )
+    log.info(
+        "report for %s %s: %s (%.0f kB), %s (%.0f kB) in %.1f s",
+        municipality,
+        report_month.strftime("%Y-%m"),
+        html_path.name,
+        files.html_bytes / 1024,
+        pdf_path.name,
+        files.pdf_bytes / 1024,
+        files.seconds,
+    )
+    return files

@@ -1,0 +1,288 @@
+"""Every query the report runs against the published warehouse, in one place.
+
+Each function takes an open (read-only) connection and returns a polars frame. Only the
+columns named here are read, so adapting to a change in the marts means editing this module
+(``tests/test_report_queries.py`` checks the names against the marts' dbt contracts). Every
+query is bounded by the report month: a report for 2019-10 built later shows the same numbers.
+"""
+
+import logging
+from datetime import date
+
+import duckdb
+import polars as pl
+
+log = logging.getLogger(__name__)
+
+NATIONAL_CODE = 0  # dbt var national_municipality_code: the whole country in mart rows
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    return con.sql(sql, params=params or []).pl()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    rows = con.execute(sql, params or []).fetchall()  # fetch all: no unfinished result left
+    return rows[0][0] if rows else None
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = _scalar(
+        con,
+        """
+        select (select count(*) from duckdb_tables() where schema_name = ? and table_name = ?)
+             + (select count(*) from duckdb_views() where schema_name = ? and view_name = ?)
+        """,
+        [schema, table, schema, table],
+    )
+    return bool(found)
+
+
+def months_with_goals(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Months that have goal indicators, oldest first."""
+    rows = con.execute(
+        "select distinct month from marts.fct_goal_indicators where value is not null order by 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def municipalities_in_month(con: duckdb.DuckDBPyConnection, month: date) -> list[int]:
+    """Municipalities with anyone on a benefit in the month (those in the month's extract)."""
+    rows = con.execute(
+        "select distinct municipality_code from marts.fct_public_benefits "
+        "where month = ? order by 1",
+        [month],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def municipality(con: duckdb.DuckDBPyConnection, code: int) -> pl.DataFrame:
+    return _frame(
+        con,
+        """
+        select municipality_code, municipality_name, region_name, br_area, rar_area
+        from marts.dim_municipality where municipality_code = ?
+        """,
+        [code],
+    )
+
+
+def clusters(con: duckdb.DuckDBPyConnection, code: int) -> pl.DataFrame:
+    """The municipality's cluster in each scheme, with all members."""
+    return _frame(
+        con,
+        """
+        select c.scheme, c.cluster, c.municipality_code, c.municipality_name
+        from marts.dim_cluster_membership c
+        join marts.dim_cluster_membership mine
+          on mine.scheme = c.scheme and mine.cluster = c.cluster and mine.municipality_code = ?
+        order by c.scheme, c.municipality_name
+        """,
+        [code],
+    )
+
+
+def goals(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(
+        con,
+        """
+        select g.goal_id, g.goal_kind, g.measure, g.target_type, g.baseline_period,
+               g.target_period, g.target_value, g.reported_status_value,
+               g.reported_status_period, g.qualitative_reason, g.title_da,
+               m.kind, m.unit, m.higher_is_better
+        from marts.dim_goal g
+        left join marts.dim_kpi_measure m on m.measure = g.measure
+        """,
+    )
+
+
+def goal_indicators(
+    con: duckdb.DuckDBPyConnection, code: int, first: date, month: date
+) -> pl.DataFrame:
+    return _frame(
+        con,
+        """
+        select goal_id, month, value, numerator, denominator, baseline_month, baseline_value,
+               target_month, target_value, target_level, progress, expected_progress,
+               projected_value, months_with_data, status, status_reason
+        from marts.fct_goal_indicators
+        where municipality_code = ? and month >= ? and month <= ?
+        order by goal_id, month
+        """,
+        [code, first, month],
+    )
+
+
+def measure_series(
+    con: duckdb.DuckDBPyConnection, code: int, first: date, month: date
+) -> pl.DataFrame:
+    """Each measure per month for the municipality (the goal charts' history)."""
+    return _frame(
+        con,
+        """
+        select measure, month, value, numerator, denominator
+        from marts.fct_benchmark
+        where municipality_code = ? and area_type = 'municipality' and month >= ? and month <= ?
+        order by measure, month
+        """,
+        [code, first, month],
+    )
+
+
+def benchmark(con: duckdb.DuckDBPyConnection, code: int, month: date) -> pl.DataFrame:
+    return _frame(
+        con,
+        """
+        select b.measure, b.kind, b.area_type, b.area_scheme, b.area_name,
+               b.municipalities_with_data, b.numerator, b.denominator, b.value,
+               b.population_16_66, b.share_of_population, b.rank_among_municipalities,
+               b.ranked_municipalities, m.unit, m.higher_is_better, m.goal_id
+        from marts.fct_benchmark b
+        left join marts.dim_kpi_measure m on m.measure = b.measure
+        where b.municipality_code = ? and b.month = ?
+        """,
+        [code, month],
+    )
+
+
+def benefit_groups(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Benefit groups with their flags (a group counts in a measure if any of its codes do)."""
+    return _frame(
+        con,
+        """
+        select benefit_group, any_value(benefit_group_da) as benefit_group_da,
+               bool_or(is_public_benefit_plan) as is_public_benefit_plan,
+               bool_or(is_public_benefit_national) as is_public_benefit_national
+        from marts.dim_benefit
+        group by benefit_group
+        """,
+    )
+
+
+def benefit_index(
+    con: duckdb.DuckDBPyConnection, code: int, first: date, month: date
+) -> pl.DataFrame:
+    """Full-time persons and index per benefit group, the municipality and the country."""
+    return _frame(
+        con,
+        """
+        select municipality_code, month, benefit_group, benefit_group_da, full_time_persons,
+               base_month, base_full_time_persons, index_value
+        from marts.fct_benefit_index
+        where municipality_code in (?, ?) and month <= ? and (month >= ? or month = base_month)
+        order by municipality_code, benefit_group, month
+        """,
+        [code, NATIONAL_CODE, month, first],
+    )
+
+
+def joblog(con: duckdb.DuckDBPyConnection, first: date, month: date) -> pl.DataFrame:
+    """Every area's smiley split for the months shown (all municipalities and the country)."""
+    return _frame(
+        con,
+        """
+        select month, municipality_code, area_name, is_national, population, green,
+               light_green, red, red_3_months, is_ranked, rank_share_red, ranked_municipalities
+        from marts.fct_joblog_benchmark
+        where month >= ? and month <= ?
+        order by month, is_national desc, rank_share_red nulls last, area_name
+        """,
+        [first, month],
+    )
+
+
+def joblog_publication_lag(con: duckdb.DuckDBPyConnection) -> int | None:
+    if not has_table(con, "marts", "fct_joblog_benchmark_published"):
+        return None
+    lag = _scalar(con, "select max(reporting_lag_months) from marts.fct_joblog_benchmark_published")
+    return None if lag is None else int(lag)
+
+
+def housing_addresses(con: duckdb.DuckDBPyConnection, code: int, month: date) -> pl.DataFrame:
+    return _frame(
+        con,
+        """
+        select address, rooms, vacant_rooms, housed, occupancy, is_over_capacity,
+               moved_to_permanent
+        from marts.fct_housing_occupancy
+        where municipality_code = ? and month = ?
+        order by address
+        """,
+        [code, month],
+    )
+
+
+def housing_months(
+    con: duckdb.DuckDBPyConnection, code: int, first: date, month: date
+) -> pl.DataFrame:
+    """Monthly totals from ``first``; the annual flow uses every month of the years shown."""
+    return _frame(
+        con,
+        """
+        select month, addresses, rooms, vacant_rooms, housed, occupancy,
+               addresses_over_capacity, persons_over_capacity, moved_to_permanent,
+               rent_arrears_persons, rent_arrears_dkk
+        from marts.fct_housing_municipality
+        where municipality_code = ? and month >= ? and month <= ?
+        order by month
+        """,
+        [code, first, month],
+    )
+
+
+LOAD_AUDIT_SCHEMA = {
+    "source": pl.String,
+    "month": pl.Date,
+    "file_name": pl.String,
+    "finished_at": pl.Datetime("us"),
+    "outcome": pl.String,
+    "rows_loaded": pl.Int64,
+    "rows_rejected": pl.Int64,
+}
+
+
+def load_audit(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """The latest load of each source and month up to the report month (empty if none)."""
+    if not has_table(con, "audit", "load_audit"):
+        log.warning("the warehouse has no audit.load_audit; the report cannot say 'data as of'")
+        return pl.DataFrame(schema=LOAD_AUDIT_SCHEMA)
+    return _frame(
+        con,
+        """
+        select source, month, file_name, finished_at, outcome, rows_loaded, rows_rejected
+        from audit.load_audit
+        where month <= ? and outcome = 'loaded'
+        qualify row_number() over (partition by source, month order by finished_at desc) = 1
+        order by source, month
+        """,
+        [month],
+    )
+
+
+def check_results(con: duckdb.DuckDBPyConnection, first: date, month: date) -> pl.DataFrame | None:
+    """Failed quality checks for the months shown; None when the warehouse has no such table."""
+    if not has_table(con, "audit", "check_results"):
+        return None
+    return _frame(
+        con,
+        """
+        with checks as (
+            select source, rule, severity, success, unexpected_count, message,
+                   coalesce(
+                       try_cast(month::varchar as date), try_cast(month::varchar || '-01' as date)
+                   ) as month
+            from audit.check_results
+        )
+        select source, month, rule, severity, unexpected_count, message
+        from checks
+        where not success and month >= ? and month <= ?
+        order by severity, source, rule, month
+        """,
+        [first, month],
+    )
+
+
+def published_at(con: duckdb.DuckDBPyConnection):
+    if not has_table(con, "meta", "publication"):
+        return None
+    return _scalar(con, "select max(published_at) from meta.publication")
