@@ -42,6 +42,27 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """dbt's descriptions (persist_docs) travel with the table: analysts see them in DESCRIBE."""
+    comment = con.execute(
+        "select comment from duckdb_tables() where database_name = 'work' "
+        "and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    if comment and comment[0]:
+        con.execute(f'comment on table "{schema}"."{table}" is {_literal(comment[0])}')
+    for column, text in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'work' "
+        "and schema_name = ? and table_name = ? and comment is not null",
+        [schema, table],
+    ).fetchall():
+        con.execute(f'comment on column "{schema}"."{table}"."{column}" is {_literal(text)}')
+
+
 def build_snapshot(work_db: Path, target: Path) -> int:
     """Write the published tables of ``work_db`` into a new DuckDB file ``target``."""
     if target.exists():
@@ -65,13 +86,7 @@ def build_snapshot(work_db: Path, target: Path) -> int:
             con.execute(
                 f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
             )
-            comment = con.execute(
-                "select comment from duckdb_tables() where database_name = 'work' "
-                "and schema_name = ? and table_name = ?",
-                [schema, table],
-            ).fetchone()
-            if comment and comment[0]:
-                con.execute(f'comment on table "{schema}"."{table}" is ?', [comment[0]])
+            _copy_comments(con, schema, table)
             tables += 1
         con.execute("create schema if not exists meta")
         con.execute(
