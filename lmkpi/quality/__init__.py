@@ -1,0 +1,114 @@
+"""Quality: every load is validated against its source's suite before anything uses it.
+
+Pure functions over the reader's output (`lmkpi.ingest.ReadResult`); the Dagster wiring only
+calls them and turns outcomes into asset checks.
+
+- `validate(source, frame, month=, file_name=, previous=, config=, reader_rejects=)` runs
+  `expectations/<source>.json` (great-expectations 1.x, imported lazily, on pandas) and
+  returns a ValidationReport: one ExpectationOutcome per rule, the lines to reject, and
+  Markdown / HTML summaries. `validate_read(result, ...)` does the same from a ReadResult.
+- Severities: a failed `critical` outcome blocks the month (`report.blocking`); a failed
+  `warning` loads and stays visible (`report.warnings`); `info` is shown only.
+- Row rules marked `reject_rows` run with `mostly = 1 - max_reject_share` (default 0.99): up
+  to 1 % of the rows may fail; those rows are listed in `report.rejected_lines` and the check
+  passes; beyond 1 % the check fails and, being critical, blocks the month.
+- `profile(source, frame, month)` -> MonthProfile: give last month's as `previous` to enable
+  the distribution checks (rows / full-time persons per municipality, municipalities and
+  status codes that vanished).
+- `rejects_frame(report)`: the rows to reject as records in the reader's reject schema.
+- `file_rejected_report(...)`: the same kind of report for a file the reader refused whole.
+- `check_catalogue(source)`: every rule id a report for `source` can hold, with its severity
+  and description (to declare one Dagster asset check per rule up front).
+"""
+
+from typing import TYPE_CHECKING
+
+from lmkpi.contracts import FILE_RULES, ROW_RULES
+from lmkpi.quality.config import QualityConfig, QualityConfigError
+from lmkpi.quality.profile import MonthProfile, profile
+from lmkpi.quality.report import ExpectationOutcome, Severity, ValidationReport
+from lmkpi.quality.suites import SuiteError, load_rules
+from lmkpi.quality.validate import rejects_frame, validate
+
+if TYPE_CHECKING:
+    from lmkpi.ingest import FileRejected, ReadResult
+
+__all__ = [
+    "ExpectationOutcome",
+    "MonthProfile",
+    "QualityConfig",
+    "QualityConfigError",
+    "Severity",
+    "SuiteError",
+    "ValidationReport",
+    "check_catalogue",
+    "file_rejected_report",
+    "load_rules",
+    "profile",
+    "rejects_frame",
+    "validate",
+    "validate_read",
+]
+
+
+def check_catalogue(source: str) -> list[tuple[str, Severity, str]]:
+    """(rule, severity, description) of every outcome a report for `source` can hold: the
+    suite's rules, the reader's row rules (warnings), `rows_rejected_share` and the reader's
+    whole-file rules (critical, from `file_rejected_report`)."""
+    rules: list[tuple[str, Severity, str]] = [
+        (r.rule, r.severity, r.message) for r in load_rules(source)
+    ]
+    rules += [
+        (rule, "warning", f"rows rejected by the reader: {text}")
+        for rule, text in ROW_RULES.items()
+    ]
+    rules.append(
+        ("rows_rejected_share", "critical", "all rejected rows may be at most max_reject_share")
+    )
+    rules += [(rule, "critical", f"file refused: {text}") for rule, text in FILE_RULES.items()]
+    return rules
+
+
+def validate_read(
+    result: "ReadResult",
+    *,
+    previous: MonthProfile | None = None,
+    config: QualityConfig | None = None,
+) -> ValidationReport:
+    """`validate` on a ReadResult, with the reader's row rejects included."""
+    return validate(
+        result.source,
+        result.frame,
+        month=result.month,
+        file_name=result.file_name,
+        previous=previous,
+        config=config,
+        reader_rejects=result.rejects,
+    )
+
+
+def file_rejected_report(source: str, month: str, error: "FileRejected") -> ValidationReport:
+    """A blocking report for a file the reader refused whole (`lmkpi.ingest.FileRejected`),
+    so every load, refused or not, has a summary to link and list."""
+    outcome = ExpectationOutcome(
+        rule=error.rule,
+        expectation_type="read_extract",
+        column=None,
+        severity="critical",
+        success=False,
+        unexpected_count=0,
+        unexpected_share=0.0,
+        example_lines=[],
+        message=str(error),
+    )
+    return ValidationReport(
+        source=source,
+        month=month,
+        file_name=error.file_name,
+        suite=source,
+        rows_checked=0,
+        outcomes=[outcome],
+        rejected_lines={},
+        seconds=0.0,
+        notes=["the whole file was refused before any row was read; nothing was loaded"],
+    )

@@ -1,0 +1,345 @@
+"""`validate`: the reader's frame for one month -> ValidationReport (pure: no I/O but the suites).
+
+Order of work: the derived violation flags are computed in polars; the month's rows (contract
+columns + flags, nothing else: no free text, no CPR) go to great-expectations as pandas; the
+rows failing a `reject_rows` rule become `rejected_lines`; the profile of the rows that stay
+is compared with the previous month's (`municipalities` and `codes` scopes, small frames, also
+through GE). Two checks are plain polars, reported like the others:
+
+- `reader_rejects` (optional): one warning outcome per reader row rule that rejected rows
+  (rule = the reader's rule, e.g. `invalid_cpr`, expectation_type `read_extract`);
+- `rows_rejected_share` (critical): all rejected rows (reader + quality rules) as a share of
+  the rows read must not exceed `max_reject_share`, so a file whose rows are largely
+  unusable blocks the month even when each rule on its own stays under the limit.
+"""
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+
+import polars as pl
+
+from lmkpi.contracts import CONTRACTS, REJECT_SCHEMA, ROW_RULES, output_schema
+from lmkpi.quality.config import QualityConfig
+from lmkpi.quality.derived import FLAG_INPUTS, derive
+from lmkpi.quality.profile import (
+    CODE_COLUMN,
+    MonthProfile,
+    code_frame,
+    municipality_frame,
+    profile,
+)
+from lmkpi.quality.report import MAX_EXAMPLES, ExpectationOutcome, ValidationReport
+from lmkpi.quality.runner import INDEX_COLUMN, RawOutcome, run_suite, to_pandas
+from lmkpi.quality.suites import Rule, load_rules, parameters, referenced_columns, suite_json
+
+log = logging.getLogger(__name__)
+
+_MONTH = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])")
+_CPR_LIKE = re.compile(r"\d{6}[- ]?\d{4}|\d{9,}")
+
+
+def _safe(text: str) -> str:
+    """Last guard: no CPR-like digit run leaves this module (messages are built from counts
+    and line numbers, so this should never change anything)."""
+    return _CPR_LIKE.sub("<digits hidden>", text)
+
+
+def _forbidden_columns(source: str, frame: pl.DataFrame) -> list[str]:
+    contract = CONTRACTS[source]
+    forbidden = {"cpr"} | {c.name for c in contract.columns if c.free_text}
+    return sorted(forbidden & set(frame.columns))
+
+
+def _lines(lines: Iterable[int]) -> str:
+    lines = list(lines)
+    shown = ", ".join(str(n) for n in lines[:MAX_EXAMPLES])
+    more = f" and {len(lines) - MAX_EXAMPLES:,} more" if len(lines) > MAX_EXAMPLES else ""
+    return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
+
+
+def _row_message(file_name: str, rule: Rule, raw: RawOutcome, max_share: float) -> str:
+    head = f"{file_name}: rule {rule.rule}"
+    if raw.error is not None:
+        return f"{head} could not be evaluated ({raw.error}): {rule.message}"
+    if rule.expectation_type == "expect_table_row_count_to_be_between":
+        return f"{head}: {raw.observed} rows. " + ("" if raw.success else rule.message)
+    if rule.expectation_type == "expect_table_columns_to_match_set":
+        return f"{head}: " + ("all contract columns present" if raw.success else rule.message)
+    if raw.unexpected_count == 0:
+        return f"{head}: passed ({raw.checked:,} rows checked)"
+    count = f"{raw.unexpected_count:,} of {raw.checked:,} rows ({raw.unexpected_share:.2%})"
+    where = f" at {_lines(raw.lines)}" if raw.lines else ""
+    text = f"{head}: {count}{where}: {rule.message}"
+    if rule.reject_rows and raw.success:
+        text += f" (within the allowed {max_share:.0%}: the month loads without these rows)"
+    elif rule.reject_rows:
+        text += f" (more than the allowed {max_share:.0%}: the month is blocked)"
+    return text
+
+
+def _outcome(rule: Rule, raw: RawOutcome, message: str, column: str | None) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        rule=rule.rule,
+        expectation_type=rule.expectation_type,
+        column=column,
+        severity=rule.severity,
+        success=raw.success,
+        unexpected_count=raw.unexpected_count,
+        unexpected_share=raw.unexpected_share,
+        example_lines=raw.lines[:MAX_EXAMPLES],
+        message=_safe(message),
+        reject_rows=rule.reject_rows,
+    )
+
+
+def _by_rule(rules: list[Rule], raws: list[RawOutcome]) -> list[tuple[Rule, RawOutcome]]:
+    found = {r.rule: r for r in raws}
+    return [(rule, found[rule.rule]) for rule in rules]
+
+
+def _municipality_detail(frame: pl.DataFrame, rule: str, keys: list) -> str:
+    rows = frame.filter(pl.col("kommunekode").is_in(keys)).sort("kommunekode")
+    parts = []
+    for r in rows.iter_rows(named=True):
+        if rule == "full_time_persons_change_by_municipality":
+            before, now = r["full_time_previous"], r["full_time_now"]
+            change = now / before - 1
+            parts.append(f"{r['kommunekode']} ({before:,.1f} -> {now:,.1f}, {change:+.0%})")
+        elif rule == "rows_change_by_municipality":
+            before, now = r["rows_previous"], r["rows_now"]
+            parts.append(
+                f"{r['kommunekode']} ({before:,} -> {now:,} rows, {now / before - 1:+.0%})"
+            )
+        else:
+            parts.append(f"{r['kommunekode']} ({r['rows_previous']:,} rows last month)")
+    shown = "; ".join(parts[:MAX_EXAMPLES])
+    more = f"; and {len(parts) - MAX_EXAMPLES} more" if len(parts) > MAX_EXAMPLES else ""
+    return f"kommunekode {shown}{more}"
+
+
+def _code_detail(frame: pl.DataFrame, keys: list) -> str:
+    rows = frame.filter(pl.col("code").is_in(keys)).sort("code")
+    return "codes " + ", ".join(
+        f"{r['code']} ({r['rows_previous']:,} rows last month)" for r in rows.iter_rows(named=True)
+    )
+
+
+def _compare(
+    source: str,
+    rules: list[Rule],
+    loaded: pl.DataFrame,
+    month: str,
+    file_name: str,
+    previous: MonthProfile,
+    config: QualityConfig,
+    params: dict,
+) -> list[ExpectationOutcome]:
+    current = profile(source, loaded, month)
+    outcomes: list[ExpectationOutcome] = []
+    for scope, build, key in (
+        ("municipalities", municipality_frame, "kommunekode"),
+        ("codes", code_frame, "code"),
+    ):
+        scoped = [r for r in rules if r.scope == scope]
+        if not scoped:
+            continue
+        frame = build(current, previous, config)
+        raws = run_suite(suite_json(source, scope), to_pandas(frame, []), params, key, frame)
+        for rule, raw in _by_rule(scoped, raws):
+            head = f"{file_name}: rule {rule.rule}"
+            if raw.error is not None:
+                message = f"{head} could not be evaluated ({raw.error}): {rule.message}"
+            elif raw.unexpected_count == 0:
+                message = f"{head}: passed ({raw.checked} {scope} compared)"
+            else:
+                detail = (
+                    _municipality_detail(frame, rule.rule, raw.keys)
+                    if scope == "municipalities"
+                    else _code_detail(frame, raw.keys)
+                )
+                message = f"{head}: {rule.message}. {detail}"
+            column = "kommunekode" if scope == "municipalities" else CODE_COLUMN.get(source)
+            outcomes.append(_outcome(rule, raw, message, column))
+    return outcomes
+
+
+def _reader_outcomes(
+    file_name: str, reader_rejects: pl.DataFrame, rows_read: int
+) -> list[ExpectationOutcome]:
+    outcomes = []
+    by_rule = (
+        reader_rejects.group_by("rule", maintain_order=True)
+        .agg(
+            pl.col("line_number").unique().sort().alias("lines"),
+            pl.col("column").drop_nulls().unique().sort().alias("columns"),
+            pl.col("message").first().alias("example"),
+        )
+        .sort("rule")
+    )
+    for rule, lines, columns, example in by_rule.iter_rows():
+        what = ROW_RULES.get(rule, rule)
+        outcomes.append(
+            ExpectationOutcome(
+                rule=rule,
+                expectation_type="read_extract",
+                column=",".join(columns) or None,
+                severity="warning",
+                success=False,
+                unexpected_count=len(lines),
+                unexpected_share=len(lines) / rows_read if rows_read else 0.0,
+                example_lines=lines[:MAX_EXAMPLES],
+                message=_safe(
+                    f"{file_name}: rule {rule}: {len(lines):,} row(s) rejected by the reader "
+                    f"at {_lines(lines)} ({what}); e.g. {example}. These rows are not loaded: "
+                    "correct them in the source system"
+                ),
+                reject_rows=False,
+            )
+        )
+    return outcomes
+
+
+def _share_outcome(
+    file_name: str, rejected: int, rows_read: int, config: QualityConfig, lines: list[int]
+) -> ExpectationOutcome:
+    share = rejected / rows_read if rows_read else 0.0
+    ok = share <= config.max_reject_share
+    where = f" at {_lines(lines)}" if lines else ""
+    message = (
+        f"{file_name}: rule rows_rejected_share: {rejected:,} of {rows_read:,} rows rejected"
+        f"{where} ({share:.2%}; allowed {config.max_reject_share:.0%})"
+    )
+    if not ok:
+        message += (
+            ": too much of the file is unusable, so the month is blocked. Fix the rejected "
+            "rows (see the other findings) and deliver the month again"
+        )
+    return ExpectationOutcome(
+        rule="rows_rejected_share",
+        expectation_type="rejected_share",
+        column=None,
+        severity="critical",
+        success=ok,
+        unexpected_count=rejected,
+        unexpected_share=share,
+        example_lines=lines[:MAX_EXAMPLES],
+        message=message,
+        reject_rows=False,
+    )
+
+
+def validate(
+    source: str,
+    frame: pl.DataFrame,
+    *,
+    month: str,
+    file_name: str,
+    previous: MonthProfile | None = None,
+    config: QualityConfig | None = None,
+    reader_rejects: pl.DataFrame | None = None,
+) -> ValidationReport:
+    """Validate the reader's frame of `source` for `month` against `expectations/<source>.json`.
+
+    `previous` enables the distribution checks; `config` defaults to QualityConfig.from_env();
+    `reader_rejects` (ReadResult.rejects) adds the reader's row rejects to the report and to
+    the rejected share. Raises ValueError for a frame that holds `cpr` or free text, or lacks
+    unique line numbers.
+    """
+    t0 = time.perf_counter()
+    if source not in CONTRACTS:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(CONTRACTS)}")
+    if not isinstance(month, str) or not _MONTH.fullmatch(month):
+        raise ValueError("month must look like 2019-10")
+    forbidden = _forbidden_columns(source, frame)
+    if forbidden:
+        raise ValueError(
+            f"the frame holds {', '.join(forbidden)}: validate the reader's output, which has "
+            "person numbers pseudonymised and free text dropped"
+        )
+    if INDEX_COLUMN not in frame.columns or frame.get_column(INDEX_COLUMN).is_duplicated().any():
+        raise ValueError(
+            f"the frame needs unique {INDEX_COLUMN} values (the reader's output has them)"
+        )
+    config = config or QualityConfig.from_env()
+    rules = list(load_rules(source))
+    row_rules = [r for r in rules if r.scope == "rows"]
+    params = parameters(source, config)
+
+    derived = derive(source, frame, month)
+    wanted = [INDEX_COLUMN, *output_schema(source), *referenced_columns(row_rules)]
+    columns = [c for c in dict.fromkeys(wanted) if c in derived.columns]
+    codes = [c.name for c in CONTRACTS[source].columns if c.kind == "code"]
+    rows = to_pandas(derived.select(columns), categorical=codes)
+    flags = derived.select(INDEX_COLUMN, *[c for c in derived.columns if c in FLAG_INPUTS])
+    del derived
+    raws = run_suite(suite_json(source, "rows"), rows, params, INDEX_COLUMN, flags)
+    del rows, flags
+
+    outcomes: list[ExpectationOutcome] = []
+    rejected: dict[int, list[str]] = {}
+    for rule, raw in _by_rule(row_rules, raws):
+        message = _row_message(file_name, rule, raw, config.max_reject_share)
+        outcomes.append(_outcome(rule, raw, message, FLAG_INPUTS.get(rule.column, rule.column)))
+        if rule.reject_rows:
+            for line in raw.lines:
+                rejected.setdefault(line, []).append(rule.rule)
+    rejected = dict(sorted(rejected.items()))
+
+    notes: list[str] = []
+    if previous is not None:
+        loaded = frame.filter(~pl.col(INDEX_COLUMN).is_in(list(rejected))) if rejected else frame
+        outcomes += _compare(source, rules, loaded, month, file_name, previous, config, params)
+    else:
+        notes.append("distribution checks skipped: no profile of the previous month was given")
+
+    reader_lines: list[int] = []
+    if reader_rejects is not None and reader_rejects.height:
+        reader_lines = reader_rejects.get_column("line_number").unique().sort().to_list()
+    rows_read = frame.height + len(reader_lines)
+    if reader_lines:
+        outcomes += _reader_outcomes(file_name, reader_rejects, rows_read)
+    all_rejected = sorted(set(reader_lines) | set(rejected))
+    outcomes.append(_share_outcome(file_name, len(all_rejected), rows_read, config, all_rejected))
+
+    report = ValidationReport(
+        source=source,
+        month=month,
+        file_name=file_name,
+        suite=source,
+        rows_checked=frame.height,
+        outcomes=outcomes,
+        rejected_lines=rejected,
+        seconds=time.perf_counter() - t0,
+        rows_rejected_by_reader=len(reader_lines),
+        notes=notes,
+    )
+    log.info(
+        "validated %s: %s, %d rows, %d blocking, %d warnings, %d rows to reject (%.2f s)",
+        file_name,
+        report.verdict,
+        frame.height,
+        len(report.blocking),
+        len(report.warnings),
+        len(rejected),
+        report.seconds,
+    )
+    return report
+
+
+def rejects_frame(report: ValidationReport) -> pl.DataFrame:
+    """`report.rejected_lines` as reject records (REJECT_SCHEMA: line_number, column, rule,
+    message; one per line and rule), to append to `ReadResult.rejects`."""
+    rules = {r.rule: r for r in load_rules(report.source)}
+    records = [
+        {
+            "line_number": line,
+            "column": FLAG_INPUTS.get(rules[rule].column or "", rules[rule].column),
+            "rule": rule,
+            "message": rules[rule].message,
+        }
+        for line, names in report.rejected_lines.items()
+        for rule in names
+    ]
+    return pl.DataFrame(records, schema=REJECT_SCHEMA)
