@@ -114,6 +114,13 @@ def run_monthly_load(
         )
     errors = []
     for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity.value == "ERROR":
+                errors.append(
+                    f"{evaluation.asset_key.to_user_string()} check {evaluation.check_name} "
+                    f"failed (blocking): {evaluation.description or ''}"
+                )
         if event.is_step_failure and event.step_failure_data:
             failure = event.step_failure_data
             if failure.user_failure_data and failure.user_failure_data.description:

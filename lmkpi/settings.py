@@ -67,6 +67,10 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def quality_dir(self) -> Path:
+        return self.home / "quality"
+
+    @property
     def secrets_dir(self) -> Path:
         return self.home / "secrets"
 

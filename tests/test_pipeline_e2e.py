@@ -165,3 +165,34 @@ def test_missing_delivery_names_the_expected_file(lmkpi_home, dbt_manifest):
     outcome = run_monthly_load(get_settings(), "2019-05", triggered_by="test")
     assert not outcome.success
     assert any("ydelser_2019-05.csv" in e for e in outcome.errors), outcome.errors
+
+
+def test_failing_critical_check_blocks_only_that_month(lmkpi_home, dbt_manifest):
+    settings = get_settings()
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
+    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+    published = settings.warehouse_db.read_bytes()
+
+    # April: B's KONT segment delivered twice, overlapping itself: a critical rule, and far
+    # more than the 1 % of rows that may be rejected -> the month is blocked.
+    write_ydelser(settings.landing_dir, "2019-04", [*APRIL_2019, APRIL_2019[1]])
+    outcome = run_monthly_load(settings, "2019-04", triggered_by="test")
+    assert not outcome.success
+    assert any("overlap" in e for e in outcome.errors), outcome.errors
+    assert settings.warehouse_db.read_bytes() == published  # nothing downstream ran
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from raw.ydelser where month = date '2019-04-01'"
+        ).fetchone() == (0,)
+        outcome_row = con.execute(
+            "select outcome, validation_summary from audit.load_audit "
+            "where month = date '2019-04-01'"
+        ).fetchone()
+    assert outcome_row[0] == "blocked"
+    summary = open(outcome_row[1], encoding="utf-8").read()
+    assert "overlap" in summary and "<script src" not in summary
+
+    # The next month loads and publishes; April stays out until it is re-delivered.
+    write_ydelser(settings.landing_dir, "2019-05", APRIL_2019)
+    assert run_monthly_load(settings, "2019-05", triggered_by="test").success
+    assert set(_public_benefits(settings.warehouse_db)) == {"2019-03", "2019-05"}

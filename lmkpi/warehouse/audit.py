@@ -20,7 +20,11 @@ create table if not exists audit.load_audit (
     finished_at timestamp,
     outcome varchar not null,
     superseded_load_id varchar,
-    message varchar
+    message varchar,
+    validation_summary varchar,
+    checks_blocking integer,
+    checks_warning integer,
+    profile_json varchar
 );
 create table if not exists audit.rejects (
     load_id varchar not null,
@@ -42,8 +46,10 @@ create table if not exists audit.pending_months (
 """
 
 # Outcomes: a loaded file is `loaded`; the same bytes delivered again are `unchanged` (a no-op);
-# a file refused whole is `rejected_file`; an unexpected error is `failed`.
+# a file refused whole is `rejected_file`; a failed critical expectation is `blocked`
+# (nothing of the month replaced); an unexpected error is `failed`.
 OUTCOME_LOADED = "loaded"
 OUTCOME_UNCHANGED = "unchanged"
+OUTCOME_BLOCKED = "blocked"
 OUTCOME_REJECTED_FILE = "rejected_file"
 OUTCOME_FAILED = "failed"

@@ -7,20 +7,23 @@ archived, so an earlier version of a restated month stays retrievable.
 """
 
 import hashlib
+import json
 import logging
 import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from lmkpi.ingest import SOURCES, FileRejected, ReadResult, month_from_file_name, read_extract
 from lmkpi.months import parse_month
+from lmkpi.quality import MonthProfile, ValidationReport
 from lmkpi.warehouse.audit import (
     AUDIT_DDL,
+    OUTCOME_BLOCKED,
     OUTCOME_LOADED,
     OUTCOME_REJECTED_FILE,
     OUTCOME_UNCHANGED,
@@ -35,6 +38,9 @@ EXTENSIONS = {
     "joblog": (".csv", ".parquet"),
     "indkvartering": (".csv", ".xlsx"),
 }
+
+
+REJECT_COLUMNS = ["line_number", "column", "rule", "message"]
 
 
 class MissingDelivery(FileNotFoundError):
@@ -58,6 +64,8 @@ class LoadOutcome:
     checksum_sha256: str
     superseded_load_id: str | None
     message: str
+    report: ValidationReport | None = None
+    report_path: Path | None = None
 
 
 def find_delivery(landing_dir: Path, source: str, month: str) -> Path:
@@ -123,6 +131,35 @@ def _record(con, values: dict) -> None:
     con.execute(f"insert into audit.load_audit ({cols}) values ({marks})", list(values.values()))
 
 
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _previous_profile(con, source: str, month_start: date) -> MonthProfile | None:
+    """The profile of the loaded version of the month before, for the distribution checks."""
+    prev = (month_start - timedelta(days=1)).replace(day=1)
+    row = con.execute(
+        """
+        select profile_json from audit.load_audit
+        where source = ? and month = ? and outcome = 'loaded' and profile_json is not null
+        order by finished_at desc limit 1
+        """,
+        [source, prev],
+    ).fetchone()
+    return MonthProfile.from_dict(json.loads(row[0])) if row else None
+
+
+def _write_summary(report: ValidationReport, quality_dir: Path, load_id: str) -> Path:
+    """The readable validation summary (own HTML, offline) and its Markdown twin."""
+    folder = quality_dir / report.source / report.month
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{report.source}_{report.month}_{load_id[:12]}"
+    (folder / f"{stem}.md").write_text(report.to_markdown(), encoding="utf-8")
+    html = folder / f"{stem}.html"
+    html.write_text(report.to_html(), encoding="utf-8")
+    return html
+
+
 def load_month(
     *,
     source: str,
@@ -132,43 +169,69 @@ def load_month(
     work_db: Path,
     key: bytes,
     triggered_by: str,
+    quality_dir: Path | None = None,
     run_id: str | None = None,
     force: bool = False,
 ) -> LoadOutcome:
     """Load the delivered file of ``source`` for ``month`` into ``raw.<source>``.
 
+    read (pseudonymise) -> validate (great-expectations suite) -> write, in that order:
+
+    - a file refused whole raises :class:`FileRejected` (recorded, with a summary);
+    - a failed critical expectation returns outcome ``blocked``: nothing of the month is
+      replaced, so nothing downstream changes for it;
+    - otherwise rows failing row rules go to ``audit.rejects`` (with line and rule) and the
+      rest replace the month's rows; rows read = loaded + rejected is asserted.
+
     Idempotent: the month's rows are replaced as a whole. The same bytes delivered again are
-    a no-op (``unchanged``) unless ``force``. A file refused whole is recorded and re-raised as
-    :class:`FileRejected`; the working database's raw rows stay as they were.
+    a no-op (``unchanged``) unless ``force``.
     """
+    from lmkpi.quality import file_rejected_report, profile, rejects_frame, validate_read
+
     month_start = parse_month(month)
     table = _safe_table(source)
     path = find_delivery(landing_dir, source, month)
     if month_from_file_name(source, path.name) != month:
         raise FileRejected(path.name, "month_mismatch", f"{path.name} is not for {month}")
+    quality_dir = quality_dir or work_db.parent.parent / "quality"
     load_id = uuid.uuid4().hex
-    started = datetime.now(UTC).replace(tzinfo=None)
     checksum = sha256_of(path)
-    size = path.stat().st_size
-    archived = _archive(path, archive_dir, source, month, checksum)
     base = {
         "load_id": load_id,
         "source": source,
         "month": month_start,
         "file_name": path.name,
-        "archived_path": str(archived),
+        "archived_path": str(_archive(path, archive_dir, source, month, checksum)),
         "checksum_sha256": checksum,
-        "size_bytes": size,
+        "size_bytes": path.stat().st_size,
         "triggered_by": triggered_by,
         "run_id": run_id,
-        "started_at": started,
+        "started_at": _now(),
     }
 
     with connect(work_db) as con:
         con.execute(AUDIT_DDL)
         ensure_raw_tables(con)
         previous = _latest_load(con, source, month_start)
+        previous_profile = _previous_profile(con, source, month_start)
     superseded = previous[0] if previous else None
+
+    def outcome(kind: str, message: str, **counts) -> LoadOutcome:
+        return LoadOutcome(
+            load_id,
+            source,
+            month,
+            path.name,
+            kind,
+            counts.get("read", 0),
+            counts.get("loaded", 0),
+            counts.get("rejected", 0),
+            checksum,
+            superseded if kind == OUTCOME_LOADED else None,
+            message,
+            counts.get("report"),
+            counts.get("report_path"),
+        )
 
     if previous and previous[1] == checksum and not force:
         message = (
@@ -176,58 +239,67 @@ def load_month(
             "nothing to do"
         )
         with connect(work_db) as con:
-            _record(
-                con,
-                base
-                | {
-                    "finished_at": datetime.now(UTC).replace(tzinfo=None),
-                    "outcome": OUTCOME_UNCHANGED,
-                    "superseded_load_id": None,
-                    "message": message,
-                },
-            )
+            _record(con, base | {"finished_at": _now(), "outcome": OUTCOME_UNCHANGED,
+                                 "message": message})  # fmt: skip
         log.info(message)
-        return LoadOutcome(
-            load_id, source, month, path.name, OUTCOME_UNCHANGED, 0, 0, 0, checksum, None, message
-        )
+        return outcome(OUTCOME_UNCHANGED, message)
 
     try:
         result: ReadResult = read_extract(source, path, month=month, key=key)
     except FileRejected as exc:
+        report = file_rejected_report(source, month, exc)
+        summary = _write_summary(report, quality_dir, load_id)
         with connect(work_db) as con:
-            _record(
-                con,
-                base
-                | {
-                    "finished_at": datetime.now(UTC).replace(tzinfo=None),
-                    "outcome": OUTCOME_REJECTED_FILE,
-                    "message": str(exc),
-                },
-            )
+            _record(con, base | {"finished_at": _now(), "outcome": OUTCOME_REJECTED_FILE,
+                                 "message": str(exc), "validation_summary": str(summary),
+                                 "checks_blocking": 1})  # fmt: skip
         raise
 
-    rejected_rows = (
-        result.rejects.get_column("line_number").n_unique() if result.rejects.height else 0
-    )
-    if result.rows_read != result.frame.height + rejected_rows:
+    report = validate_read(result, previous=previous_profile)
+    summary = _write_summary(report, quality_dir, load_id)
+    rejects = pl.concat([result.rejects, rejects_frame(report)], how="diagonal_relaxed")
+    rejected_rows = rejects.get_column("line_number").n_unique() if rejects.height else 0
+    frame = result.frame.filter(~pl.col("line_number").is_in(list(report.rejected_lines)))
+    if result.rows_read != frame.height + rejected_rows:
         raise AccountingError(
-            f"{path.name}: rows read {result.rows_read} != rows loaded {result.frame.height} "
+            f"{path.name}: rows read {result.rows_read} != rows loaded {frame.height} "
             f"+ rows rejected {rejected_rows}; nothing was loaded"
         )
-
-    frame = result.frame.with_columns(
-        pl.lit(month_start).alias("month"), pl.lit(load_id).alias("load_id")
-    ).rechunk()
-    rejects = result.rejects.with_columns(
+    checks = {
+        "encoding": result.encoding,
+        "rows_read": result.rows_read,
+        "validation_summary": str(summary),
+        "checks_blocking": len(report.blocking),
+        "checks_warning": len(report.warnings),
+    }
+    rejects = rejects.select(REJECT_COLUMNS).with_columns(
         pl.lit(load_id).alias("load_id"),
         pl.lit(source).alias("source"),
         pl.lit(month_start).alias("month"),
         pl.lit(path.name).alias("file_name"),
     )
+
+    if report.blocking:
+        rules = ", ".join(f"{o.rule} ({o.message})" for o in report.blocking)
+        message = f"{path.name}: BLOCKED by {rules}; the month was not loaded. See {summary}"
+        with connect(work_db) as con:
+            con.register("incoming_rejects", rejects.to_arrow())
+            con.execute("insert into audit.rejects by name select * from incoming_rejects")
+            _record(con, base | checks | {"rows_loaded": 0, "rows_rejected": rejected_rows,
+                                          "finished_at": _now(), "outcome": OUTCOME_BLOCKED,
+                                          "message": message})  # fmt: skip
+        log.error(message)
+        return outcome(OUTCOME_BLOCKED, message, read=result.rows_read, rejected=rejected_rows,
+                       report=report, report_path=summary)  # fmt: skip
+
+    frame = frame.with_columns(
+        pl.lit(month_start).alias("month"), pl.lit(load_id).alias("load_id")
+    ).rechunk()
     message = (
         f"{path.name}: {result.rows_read} rows read, {frame.height} loaded, "
-        f"{rejected_rows} rejected"
+        f"{rejected_rows} rejected; checks: {report.verdict}"
     )
+    month_profile = json.dumps(profile(source, frame, month).to_dict())
     with connect(work_db) as con:
         con.register("incoming", frame.to_arrow())
         con.register("incoming_rejects", rejects.to_arrow())
@@ -240,39 +312,15 @@ def load_month(
                 con.execute(f'alter table {table} add column "{name}" {dtype}')
         con.execute(f"delete from {table} where month = ?", [month_start])
         con.execute(f"insert into {table} by name select * from incoming")
-        con.execute(
-            "delete from audit.rejects where source = ? and month = ?", [source, month_start]
-        )
         con.execute("insert into audit.rejects by name select * from incoming_rejects")
         con.execute(
-            "insert or ignore into audit.pending_months values (?, ?)", [month_start, started]
+            "insert or ignore into audit.pending_months values (?, ?)", [month_start, _now()]
         )
-        _record(
-            con,
-            base
-            | {
-                "encoding": result.encoding,
-                "rows_read": result.rows_read,
-                "rows_loaded": frame.height,
-                "rows_rejected": rejected_rows,
-                "finished_at": datetime.now(UTC).replace(tzinfo=None),
-                "outcome": OUTCOME_LOADED,
-                "superseded_load_id": superseded,
-                "message": message,
-            },
-        )
+        _record(con, base | checks | {"rows_loaded": frame.height, "rows_rejected": rejected_rows,
+                                      "finished_at": _now(), "outcome": OUTCOME_LOADED,
+                                      "superseded_load_id": superseded, "message": message,
+                                      "profile_json": month_profile})  # fmt: skip
         con.execute("commit")
     log.info(message)
-    return LoadOutcome(
-        load_id,
-        source,
-        month,
-        path.name,
-        OUTCOME_LOADED,
-        result.rows_read,
-        frame.height,
-        rejected_rows,
-        checksum,
-        superseded,
-        message,
-    )
+    return outcome(OUTCOME_LOADED, message, read=result.rows_read, loaded=frame.height,
+                   rejected=rejected_rows, report=report, report_path=summary)  # fmt: skip

@@ -13,6 +13,7 @@ from lmkpi.settings import get_settings, pseudonym_key, required_sources
 from lmkpi.warehouse.db import writer_lock
 from lmkpi.warehouse.load import AccountingError, LoadOutcome, MissingDelivery, load_month
 from lmkpi.warehouse.raw import load_population
+from pipelines.checks import check_results, check_specs
 from pipelines.partitions import month_of, monthly_partitions
 
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
@@ -54,6 +55,7 @@ def ingest_source(context: dg.AssetExecutionContext, source: str) -> dg.Material
                     landing_dir=settings.landing_dir,
                     archive_dir=settings.archive_dir,
                     work_db=settings.work_db,
+                    quality_dir=settings.quality_dir,
                     key=key,
                     triggered_by=context.run.tags.get("lmkpi/triggered_by", "dagster"),
                     run_id=context.run_id,
@@ -68,11 +70,15 @@ def ingest_source(context: dg.AssetExecutionContext, source: str) -> dg.Material
             except (FileRejected, AccountingError) as exc:
                 raise _failure(source, month, exc, outcomes) from exc
             outcomes.append(outcome)
-            context.log.info(f"[{i}/{len(months)}] {source} {month}: {outcome.message}")
+            log = context.log.error if outcome.outcome == "blocked" else context.log.info
+            log(f"[{i}/{len(months)}] {source} {month}: {outcome.message}")
     metadata = _outcomes_metadata(outcomes) if outcomes else {}
     if not_delivered:
         metadata["not_delivered"] = ", ".join(not_delivered)
-    return dg.MaterializeResult(metadata=metadata)
+    summaries = [o.report_path for o in outcomes if o.report_path]
+    if summaries:
+        metadata["validation_summary"] = dg.MetadataValue.path(str(summaries[-1]))
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results(source, outcomes))
 
 
 def _failure(source: str, month: str, exc: Exception, outcomes: list[LoadOutcome]) -> dg.Failure:
@@ -86,6 +92,7 @@ def _failure(source: str, month: str, exc: Exception, outcomes: list[LoadOutcome
 
 def _ingest_asset(source: str, description: str) -> dg.AssetsDefinition:
     @dg.asset(
+        check_specs=check_specs(source, dg.AssetKey(["raw", source])),
         name=source,
         key_prefix=["raw"],
         group_name="ingest",
