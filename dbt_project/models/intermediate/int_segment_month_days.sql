@@ -54,6 +54,8 @@ final as (
         age between {{ var('min_age') }} and {{ var('max_age') }} as is_working_age,
         sex,
         coalesce(origin, 'unknown') as origin,
+        segment_start_date,
+        segment_end_date,
         days_from_date,
         days_to_date,
         benefit_days,

@@ -1,0 +1,47 @@
+{#-
+    The `indkvartering` extract (temporary housing for refugees) renamed and cast: one row per
+    address (as the housing staff spell it) per reporting month. Contract default applied:
+    moved to permanent housing 0.
+-#}
+with
+
+source as (
+
+    {{ source_or_empty('raw', 'indkvartering', {
+        'month': 'date',
+        'load_id': 'varchar',
+        'line_number': 'bigint',
+        'kommunekode': 'integer',
+        'adresse': 'varchar',
+        'vaerelser': 'bigint',
+        'ledige_vaerelser': 'bigint',
+        'indkvarterede': 'bigint',
+        'husstande': 'bigint',
+        'flyttet_permanent': 'bigint',
+        'restance_personer': 'bigint',
+        'restance_kr': 'double',
+    }) }}
+
+),
+
+renamed as (
+
+    select
+        month as report_month,
+        load_id,
+        line_number,
+        kommunekode as municipality_code,
+        adresse as address_as_delivered,
+        vaerelser as rooms,
+        ledige_vaerelser as vacant_rooms,
+        indkvarterede as housed,
+        husstande as households,
+        coalesce(flyttet_permanent, 0) as moved_to_permanent,
+        restance_personer as rent_arrears_persons,
+        restance_kr as rent_arrears_dkk,
+
+    from source
+
+)
+
+select * from renamed
