@@ -66,6 +66,9 @@ def _all_text_values(db) -> list[str]:
                 ]
                 if col in ID_COLUMNS:
                     assert all(re.fullmatch(ID_COLUMNS[col], v) for v in distinct), col
+                elif col.endswith(("_path", "_summary")):
+                    # file paths carry sha256/load-id prefixes (hex): drop those, scan the rest
+                    values += [re.sub(r"[0-9a-f]{12,}", "", v) for v in distinct]
                 else:
                     values += distinct
     return values
