@@ -207,3 +207,11 @@ def test_full_disk_during_publish_leaves_the_published_warehouse(tmp_path, monke
     assert not list(warehouse.parent.glob(".*.tmp"))  # no half-written file left behind
     with open_published(warehouse) as con:
         assert con.execute("select v from marts.fct_x").fetchone() == (1,)
+
+
+def test_contracts_doc_is_up_to_date():
+    from lmkpi.contracts_doc import render
+    from lmkpi.settings import REPO_ROOT
+
+    committed = (REPO_ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
+    assert committed == render(), "regenerate: python -m lmkpi.contracts_doc > docs/contracts.md"
