@@ -177,6 +177,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Per source and month: the latest load, its file, outcome, rows and quality summary.
+
+    Reads the audit copy in the published warehouse (never the working database, which a
+    running load may hold), so it is as of the last successful publication.
+    """
     from lmkpi.warehouse.publish import open_published
 
     settings = get_settings()
@@ -188,7 +193,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         rows = con.execute(
             """
             select source, strftime(month, '%Y-%m'), file_name, outcome,
-                   strftime(finished_at, '%Y-%m-%d %H:%M'), rows_loaded, rows_rejected, triggered_by
+                   strftime(finished_at, '%Y-%m-%d %H:%M'), rows_loaded, rows_rejected,
+                   coalesce(checks_blocking, 0), coalesce(checks_warning, 0), triggered_by,
+                   validation_summary
             from audit.load_audit
             qualify row_number() over (partition by source, month order by finished_at desc) = 1
             order by source, month
@@ -196,12 +203,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         ).fetchall()
     finally:
         con.close()
-    sys.stdout.write(
-        f"{'source':<14}{'month':<9}{'file':<28}{'outcome':<15}{'finished':<18}"
-        f"{'loaded':>9}{'rejected':>9}  by\n"
+    out = sys.stdout
+    out.write(
+        f"{'source':<14}{'month':<9}{'file':<28}{'outcome':<14}{'finished':<18}"
+        f"{'loaded':>9}{'rejected':>9}{'blocking':>9}{'warnings':>9}  by / summary\n"
     )
-    for s, m, f, o, t, n, r, by in rows:
-        sys.stdout.write(f"{s:<14}{m:<9}{f:<28}{o:<15}{t:<18}{n or 0:>9,}{r or 0:>9,}  {by}\n")
+    for s, m, f, o, t, n, r, b, w, by, summary in rows:
+        out.write(
+            f"{s:<14}{m:<9}{f:<28}{o:<14}{t:<18}{n or 0:>9,}{r or 0:>9,}{b:>9}{w:>9}  {by}"
+            f"{'  ' + summary if args.summaries and summary else ''}\n"
+        )
     return 0
 
 
@@ -335,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("status", help="what is loaded, per source and month")
+    p.add_argument("--summaries", action="store_true", help="show validation summary paths")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("sql", help="query the published warehouse (read-only)")

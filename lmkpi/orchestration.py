@@ -1,5 +1,6 @@
 """Running loads through Dagster from the command line (in-process, same job as the schedule)."""
 
+import fcntl
 import logging
 import os
 import subprocess
@@ -43,10 +44,27 @@ def _dbt_sources() -> list[Path]:
 def ensure_dbt_manifest(force: bool = False) -> Path:
     """Run `dbt parse` when target/manifest.json is missing or older than the project files."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not force and manifest.exists():
-        built = manifest.stat().st_mtime
-        if all(p.stat().st_mtime <= built for p in _dbt_sources()):
+    if not force and _manifest_is_current(manifest):
+        return manifest
+    # Several processes (test workers, a load and `dagster dev`) may ask at once: parse once.
+    lock_path = DBT_PROJECT_DIR / "target" / ".parse.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and _manifest_is_current(manifest):
             return manifest
+        _dbt_parse(manifest)
+    return manifest
+
+
+def _manifest_is_current(manifest: Path) -> bool:
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    return all(p.stat().st_mtime <= built for p in _dbt_sources())
+
+
+def _dbt_parse(manifest: Path) -> None:
     log.info("parsing the dbt project (dbt parse) to build %s", manifest)
     dbt = Path(sys.executable).with_name("dbt")
     subprocess.run(
@@ -56,7 +74,6 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
         cwd=DBT_PROJECT_DIR,
         env=os.environ | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
-    return manifest
 
 
 @dataclass(frozen=True)
