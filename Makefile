@@ -39,9 +39,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check lmkpi pipelines tests benchmarks
 
 # Two workers (the machine has 2 cores; the end-to-end tests are dbt-bound). The kill loop runs
-# LMKPI_KILL_LOOPS random kills (50 by default; 6 here to keep CI under 20 minutes).
+# LMKPI_KILL_LOOPS random kills (50 by default; 4 here to keep CI under 20 minutes).
 test: $(STAMP) system-deps lint
-	LMKPI_KILL_LOOPS=$${LMKPI_KILL_LOOPS:-6} $(BIN)/pytest -n 2 --dist loadfile
+	LMKPI_KILL_LOOPS=$${LMKPI_KILL_LOOPS:-4} $(BIN)/pytest -n 2 --dist loadfile
 	$(BIN)/python -m benchmarks.national --smoke --data $(CURDIR)/data/bench-smoke --out $(CURDIR)/data/bench-smoke/benchmarks.md
 
 dev: $(STAMP)

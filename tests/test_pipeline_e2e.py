@@ -1,6 +1,8 @@
 """End to end: extracts in a landing folder -> Dagster -> DuckDB -> dbt -> published warehouse."""
 
 import re
+import subprocess
+import sys
 
 import dagster as dg
 import duckdb
@@ -20,6 +22,15 @@ from extract_builders import (
 )
 
 pytestmark = pytest.mark.e2e
+
+ANALYST_SESSION = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+q = "select full_time_persons_plan from marts.fct_public_benefits where month = '2019-04-01'"
+print(con.execute(q).fetchall()[0][0], flush=True)
+sys.stdin.readline()
+print(con.execute(q).fetchall()[0][0], flush=True)
+"""
 
 
 def _public_benefits(db) -> dict:
@@ -121,11 +132,22 @@ def test_backfill_restatement_and_no_cpr_anywhere(lmkpi_home, dbt_manifest):
     assert run_monthly_load(settings, "2019-03", "2019-04", triggered_by="test").success
     assert _public_benefits(settings.warehouse_db) == first
 
-    # A corrected April: B leaves KONT on 2019-04-15 -> 30/30 + 15/30 = 1.5.
+    # A corrected April: B leaves KONT on 2019-04-15 -> 30/30 + 15/30 = 1.5. The load runs
+    # while an analyst holds a read-only session on the published warehouse in another
+    # process; that session keeps its snapshot (2.0) and the load is not disturbed.
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", ANALYST_SESSION, str(settings.warehouse_db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert float(analyst.stdout.readline()) == pytest.approx(APRIL_PLAN_FTP)
     corrected = [dict(r) for r in APRIL_2019]
     corrected[1]["slutdato"] = "2019-04-15"
     write_ydelser(settings.landing_dir, "2019-04", corrected)
     assert run_monthly_load(settings, "2019-04", triggered_by="test").success
+    out, _ = analyst.communicate("\n", timeout=60)
+    assert float(out) == pytest.approx(APRIL_PLAN_FTP)
     after = _public_benefits(settings.warehouse_db)
     assert after["2019-04"][0] == pytest.approx(1.5)
     assert after["2019-03"] == first["2019-03"]
@@ -140,9 +162,20 @@ def test_backfill_restatement_and_no_cpr_anywhere(lmkpi_home, dbt_manifest):
     # The earlier April delivery stays retrievable in the archive.
     assert len(list((settings.archive_dir / "ydelser" / "2019-04").iterdir())) == 2
 
-    # No CPR number (or anything shaped like one) in any table of either database.
     cpr_like = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
     digits = {c.replace("-", "") for c in ALL_CPRS}
+
+    # Nor in the Dagster event log of the runs (messages, metadata, check results).
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert runs
+        for run in runs:
+            for record in instance.all_logs(run.run_id):
+                text = record.message + repr(record.dagster_event)
+                assert not any(d in text.replace("-", "") for d in digits), run.run_id
+                assert not any(c in text for c in ALL_CPRS), run.run_id
+
+    # No CPR number (or anything shaped like one) in any table of either database.
     for db in (settings.work_db, settings.warehouse_db):
         for value in _all_text_values(db):
             assert not cpr_like.search(value), f"CPR-like value in {db}: {value[:20]}"
