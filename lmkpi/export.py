@@ -18,12 +18,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_RE = re.compile(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
 
 
-def defuse(value: str | None) -> str | None:
-    if value is not None and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def defuse_frame(frame: pl.DataFrame) -> pl.DataFrame:
     text = [c for c, t in frame.schema.items() if t == pl.String]
     return frame.with_columns(

@@ -47,9 +47,8 @@ create table if not exists audit.pending_months (
 
 # Outcomes: a loaded file is `loaded`; the same bytes delivered again are `unchanged` (a no-op);
 # a file refused whole is `rejected_file`; a failed critical expectation is `blocked`
-# (nothing of the month replaced); an unexpected error is `failed`.
+# (nothing of the month replaced).
 OUTCOME_LOADED = "loaded"
 OUTCOME_UNCHANGED = "unchanged"
 OUTCOME_BLOCKED = "blocked"
 OUTCOME_REJECTED_FILE = "rejected_file"
-OUTCOME_FAILED = "failed"
