@@ -42,13 +42,15 @@ class Measurement:
 
 
 def run_timed(cmd: list[str], env: dict) -> tuple[float, float]:
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    # Output goes to a file, not a pipe: a pipe nobody reads until exit fills up and blocks
+    # the child (the loads log a lot).
+    with tempfile.TemporaryFile() as log_file:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        log_file.seek(0)
+        output = log_file.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{output[-3000:]}")
     return seconds, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
