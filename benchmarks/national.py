@@ -162,7 +162,7 @@ def main() -> int:
     if not args.skip_backfill and len(months) > 1:
         fresh_home(home, landing)
         results["backfill"] = measure(
-            f"backfill {len(months)} months",
+            f"backfill {len(months) - 1} months",
             [lmkpi, "load", "--from", months[0], "--to", months[-2]],
             env,
             1,
