@@ -1,9 +1,11 @@
 """Ingest assets: one per extract source, partitioned by reporting month.
 
 Each reads the month's delivered file from the landing folder, pseudonymises CPR numbers at
-the door and replaces the month in ``raw.<source>`` of the working database (see
-``lmkpi.warehouse.load``). Bad data fails the partition with a message naming the file, the
-row and the rule, and is never retried; transient I/O errors are retried.
+the door, validates it with the source's great-expectations suite and replaces the month in
+``raw.<source>`` of the working database (see ``lmkpi.warehouse.load``). A file refused whole
+fails the step with a message naming the file and the rule; a failed critical expectation is a
+failed blocking asset check (``pipelines.checks``), so nothing downstream runs. Bad data is
+never retried; transient I/O errors are.
 """
 
 import dagster as dg
