@@ -46,8 +46,8 @@ def _public_benefits(db) -> dict:
 # Machine identifiers: hex/uuid strings that may contain digit runs by chance. The scan checks
 # that they have exactly their identifier shape (so nothing else can hide in them).
 ID_COLUMNS = {
-    "load_id": r"[0-9a-f]{32}",
-    "superseded_load_id": r"[0-9a-f]{32}",
+    "load_id": r"[a-p]{32}",
+    "superseded_load_id": r"[a-p]{32}",
     "run_id": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     "checksum_sha256": r"[0-9a-f]{64}",
 }
