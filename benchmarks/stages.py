@@ -83,14 +83,15 @@ def main() -> int:
     elif args.stage == "dbt":
         from lmkpi.months import next_month, parse_month
         from lmkpi.settings import DBT_PROJECT_DIR
-        from pipelines.assets.dbt import dbt_build_args
+        from pipelines.assets.dbt import dbt_target_path, prepare_dbt_window
 
         start = parse_month(args.month)
         dbt = Path(sys.executable).with_name("dbt")
-        cmd = [str(dbt), *dbt_build_args(start.isoformat(), next_month(start).isoformat())]
+        cmd = [str(dbt), *prepare_dbt_window(settings.work_db, start, next_month(start))]
         subprocess.run(
             [*cmd, "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
-            + ["--profiles-dir", str(DBT_PROJECT_DIR)],
+            + ["--profiles-dir", str(DBT_PROJECT_DIR)]
+            + ["--target-path", str(dbt_target_path(settings))],
             check=True,
             env=os.environ | {"LMKPI_WORK_DB": str(settings.work_db)},
         )

@@ -145,3 +145,25 @@ def run_monthly_load(
             elif failure.error:
                 errors.append(failure.error.message.strip())
     return RunOutcome(result.success, result.run_id, months, errors)
+
+
+STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "PIPELINE_START", "PIPELINE_SUCCESS")
+
+
+def run_event_logs(dagster_home: Path) -> list[Path]:
+    """The per-run event-log databases of a SQLite Dagster instance, oldest first."""
+    runs = (dagster_home / "history" / "runs").glob("*-*.db")
+    return sorted(runs, key=lambda p: p.stat().st_mtime)
+
+
+def step_events(run_log: Path) -> list[tuple[str, str, str]]:
+    """(event type, step key or '', ISO timestamp) of a run's step and run events, in order:
+    where a run spent its time, or where it was when it died (read-only, from its log)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{run_log}?mode=ro", uri=True) as con:
+        return con.execute(
+            "select dagster_event_type, coalesce(step_key, ''), timestamp from event_logs "
+            f"where dagster_event_type in ({', '.join('?' * len(STEP_EVENTS))}) order by id",
+            STEP_EVENTS,
+        ).fetchall()

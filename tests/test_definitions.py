@@ -80,3 +80,21 @@ def test_sensor_starts_a_run_for_new_and_changed_files(lmkpi_home, dbt_manifest)
         write_ydelser(landing, "2019-03", MARCH_2019[:2])  # a corrected March
         result = sensor.evaluate_tick(ctx)
         assert sorted(r.partition_key for r in result.run_requests) == ["2019-03-01", "2019-04-01"]
+
+
+def test_dbt_version_without_a_subprocess_matches_the_dbt_we_run():
+    """LmkpiDbtCliResource skips `dbt --version`; the version it assumes must be the real one."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipelines.dbt_project import lmkpi_dbt_project
+    from pipelines.definitions import LmkpiDbtCliResource
+
+    dbt = Path(sys.executable).with_name("dbt")
+    resource = LmkpiDbtCliResource(project_dir=lmkpi_dbt_project, dbt_executable=str(dbt))
+    out = subprocess.run([str(dbt), "--version"], capture_output=True, text=True, check=True)
+    core = re.search(r"installed:\s*(\d+\.\d+\.\d+)", out.stdout)
+    assert core and str(resource._cli_version) == core.group(1)
+    assert resource._cli_version.major == 1  # dbt-core, not the fusion engine

@@ -6,25 +6,32 @@ published warehouse must open and be consistent (the public-benefit totals agree
 full-time-person detail for every month, and April is one of the delivered versions or
 absent). A final uninterrupted run must recover without manual steps.
 
-LMKPI_KILL_LOOPS sets the number of kills (default 50).
+LMKPI_KILL_LOOPS sets the number of kills (default 50). Where each kill landed (start-up,
+an ingest step, dbt, publish, after the run) is read from the Dagster event log and logged;
+run with `-o log_cli=true` to see the tally. Publishing is short, so random kills hit it
+rarely: `test_kill_while_publishing` kills a load exactly while the new file is being built.
 """
 
+import collections
+import logging
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from lmkpi.orchestration import run_monthly_load
+from lmkpi.orchestration import run_event_logs, run_monthly_load, step_events
 from lmkpi.settings import get_settings
 
 from extract_builders import APRIL_2019, APRIL_PLAN_FTP, MARCH_2019, MARCH_PLAN_FTP, write_ydelser
 
 pytestmark = pytest.mark.e2e
+log = logging.getLogger(__name__)
 
 APRIL_B = [dict(r) for r in APRIL_2019]
 APRIL_B[1]["slutdato"] = "2019-04-15"  # B leaves KONT on 15 April: 1.0 + 0.5
@@ -63,6 +70,25 @@ def _published_state(db) -> dict[str, float]:
     return totals
 
 
+def _phase_of_last_run(dagster_home: Path, runs_before: int) -> str:
+    """Where the newest run was when it died, from its Dagster event log."""
+    logs = run_event_logs(dagster_home)
+    if len(logs) <= runs_before:
+        return "start-up (no run yet)"
+    events = step_events(logs[-1])
+    if any(kind == "PIPELINE_SUCCESS" for kind, _, _ in events):
+        return "after the run"
+    finished = {step for kind, step, _ in events if kind == "STEP_SUCCESS"}
+    running = [step for kind, step, _ in events if kind == "STEP_START"]
+    open_steps = [step for step in running if step not in finished]
+    if not open_steps:
+        return "between steps" if running else "start-up (run created)"
+    step = open_steps[-1]
+    if step.startswith("raw__"):
+        return "ingest"
+    return {"lmkpi_dbt_models": "dbt", "warehouse__lmkpi": "publish"}.get(step, step)
+
+
 def test_random_kills_never_break_the_published_warehouse(lmkpi_home, dbt_manifest):
     settings = get_settings()
     write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
@@ -77,9 +103,11 @@ def test_random_kills_never_break_the_published_warehouse(lmkpi_home, dbt_manife
     rng = random.Random(20191001)
     loops = int(os.environ.get("LMKPI_KILL_LOOPS", "50"))
     env = os.environ.copy()
+    phases: collections.Counter[str] = collections.Counter()
     for i in range(loops):
         version = APRIL_B if i % 2 == 0 else APRIL_2019
         write_ydelser(settings.landing_dir, "2019-04", version)
+        runs_before = len(run_event_logs(settings.dagster_home))
         proc = subprocess.Popen(
             _lmkpi("load", "--month", "2019-04"),
             env=env,
@@ -89,12 +117,17 @@ def test_random_kills_never_break_the_published_warehouse(lmkpi_home, dbt_manife
         time.sleep(rng.uniform(0.0, duration * 1.05))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        phase = _phase_of_last_run(settings.dagster_home, runs_before)
+        phases[phase] += 1
         state = _published_state(settings.warehouse_db)
+        log.info("kill %d/%d during %s: published %s", i + 1, loops, phase, state)
         assert state["2019-03"] == pytest.approx(MARCH_PLAN_FTP)
         assert state.get("2019-04", APRIL_PLAN_FTP) in (
             pytest.approx(APRIL_PLAN_FTP),
             pytest.approx(APRIL_B_PLAN_FTP),
         )
+
+    log.info("kills by phase (%d in all): %s", loops, dict(phases.most_common()))
 
     # Recovery: the next run needs no manual step and shows the file now delivered.
     write_ydelser(settings.landing_dir, "2019-04", APRIL_B)
@@ -103,3 +136,39 @@ def test_random_kills_never_break_the_published_warehouse(lmkpi_home, dbt_manife
     state = _published_state(settings.warehouse_db)
     assert state["2019-04"] == pytest.approx(APRIL_B_PLAN_FTP)
     assert state["2019-03"] == pytest.approx(MARCH_PLAN_FTP)
+
+
+def test_kill_while_publishing(lmkpi_home, dbt_manifest):
+    """SIGKILL while the new warehouse file is being written (its temporary file exists): the
+    published file is the previous one, and the next run cleans up and publishes."""
+    settings = get_settings()
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
+    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+    before = settings.warehouse_db.read_bytes()
+    write_ydelser(settings.landing_dir, "2019-04", APRIL_2019)
+
+    caught = False
+    for _ in range(3):  # the window is short; try again if the load finished first
+        proc = subprocess.Popen(
+            _lmkpi("load", "--force", "--month", "2019-04"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while proc.poll() is None:
+            if list(settings.warehouse_db.parent.glob(f".{settings.warehouse_db.name}.*.tmp")):
+                proc.send_signal(signal.SIGKILL)
+                caught = True
+                break
+            time.sleep(0.002)
+        proc.wait()
+        if caught:
+            break
+    assert caught, "the load never reached publishing while watched"
+    assert settings.warehouse_db.read_bytes() == before  # still the March publication
+    assert _published_state(settings.warehouse_db) == {"2019-03": pytest.approx(MARCH_PLAN_FTP)}
+
+    result = subprocess.run(_lmkpi("load", "--month", "2019-04"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not list(settings.warehouse_db.parent.glob(f".{settings.warehouse_db.name}.*.tmp"))
+    state = _published_state(settings.warehouse_db)
+    assert state["2019-04"] == pytest.approx(APRIL_PLAN_FTP)

@@ -1,10 +1,10 @@
 """Pure unit tests of the wiring helpers: months, settings, dbt arguments, publishing."""
 
-import json
 import os
 import subprocess
 import sys
 import textwrap
+from datetime import date
 
 import duckdb
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from lmkpi.months import month_range, parse_month
 from lmkpi.settings import ConfigurationError, get_settings, pseudonym_key
 from lmkpi.warehouse.publish import open_published, publish
+from lmkpi.warehouse.raw import set_run_window
 
 
 @pytest.mark.parametrize(
@@ -55,15 +56,20 @@ def test_settings_are_read_at_call_time(tmp_path, monkeypatch):
     assert get_settings().work_db == tmp_path / "b" / "work" / "lmkpi.duckdb"
 
 
-def test_dbt_build_args_carry_the_half_open_window():
-    from pipelines.assets.dbt import dbt_build_args
+def test_dbt_window_is_data_not_vars(tmp_path):
+    """The window goes into raw.run_window (no --vars, so dbt can partial-parse)."""
+    from pipelines.assets.dbt import prepare_dbt_window
 
-    args = dbt_build_args("2019-03-01", "2019-05-01")
-    assert args[0] == "build"
-    assert json.loads(args[args.index("--vars") + 1]) == {
-        "start_month": "2019-03-01",
-        "end_month": "2019-05-01",
-    }
+    work_db = tmp_path / "work.duckdb"
+    args = prepare_dbt_window(work_db, date(2019, 3, 1), date(2019, 5, 1))
+    assert args[0] == "build" and "--vars" not in args
+    args = prepare_dbt_window(work_db, date(2019, 4, 1), date(2019, 5, 1))
+    with duckdb.connect(str(work_db), read_only=True) as con:
+        assert con.sql("select * from raw.run_window").fetchall() == [
+            (date(2019, 4, 1), date(2019, 5, 1))
+        ]
+    with duckdb.connect(str(work_db)) as con, pytest.raises(duckdb.ConstraintException):
+        set_run_window(con, date(2019, 5, 1), date(2019, 5, 1))  # empty window: refused
 
 
 def _work_db(path, value):

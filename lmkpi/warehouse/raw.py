@@ -33,6 +33,26 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{source} as select * from empty")
     population = pl.DataFrame(schema=POPULATION_SCHEMA)  # noqa: F841
     con.execute("create table if not exists raw.population as select * from population")
+    # The month window [start_month, end_month) dbt's incremental models rebuild. The
+    # pipeline sets it before each dbt run (set_run_window); the default is everything.
+    con.execute(
+        "create table if not exists raw.run_window "
+        "(start_month date not null, end_month date not null, check (start_month < end_month))"
+    )
+    con.execute(
+        "insert into raw.run_window select date '2017-01-01', date '2100-01-01' "
+        "where not exists (select 1 from raw.run_window)"
+    )
+
+
+def set_run_window(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
+    """Tell dbt which months to rebuild: the window is data, not a dbt var, so changing it
+    between runs does not force dbt to re-parse the project (partial parsing stays valid)."""
+    ensure_raw_tables(con)
+    con.execute("begin")
+    con.execute("delete from raw.run_window")
+    con.execute("insert into raw.run_window values (?, ?)", [start, end])
+    con.execute("commit")
 
 
 def load_population(landing_dir: Path, work_db: Path, month: str) -> int | None:

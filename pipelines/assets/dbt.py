@@ -1,8 +1,14 @@
-"""dbt models as Dagster assets, run for the partition window [start, end) as dbt vars."""
+"""dbt models as Dagster assets, run for the partition window [start, end).
 
-import json
+The window reaches dbt as data (``raw.run_window``, read by macros/month_window.sql), not as
+``--vars``: changed vars force dbt to re-parse the whole project, unchanged ones let it reuse
+``partial_parse.msgpack`` from the fixed target folder of the last run.
+"""
+
 import os
 from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,9 +19,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from lmkpi.settings import get_settings
-from lmkpi.warehouse.db import writer_lock
+from lmkpi.settings import Settings, get_settings
+from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.pending import pending_months, widen_window
+from lmkpi.warehouse.raw import set_run_window
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.partitions import monthly_partitions
 
@@ -30,19 +37,23 @@ class LmkpiDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "models"
 
 
-def dbt_build_args(start: str, end: str) -> list[str]:
-    """The dbt command for a partition window, as a pure function (unit-tested).
+DBT_BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
+"""dbt's unit tests check SQL logic on fixed inputs, not the month's data: they run in the
+test suite (tests/test_dbt_project.py), not in every load."""
 
-    dbt's unit tests check SQL logic on fixed inputs, not the month's data: they run in the
-    test suite (tests/test_dbt_project.py), not in every load.
-    """
-    return [
-        "build",
-        "--exclude",
-        "test_type:unit",
-        "--vars",
-        json.dumps({"start_month": start, "end_month": end}),
-    ]
+
+def prepare_dbt_window(work_db: Path, start: date, end: date) -> list[str]:
+    """Write the window [start, end) where the models read it; return the dbt command."""
+    with connect(work_db) as con:
+        set_run_window(con, start, end)
+    return list(DBT_BUILD_ARGS)
+
+
+def dbt_target_path(settings: Settings) -> Path:
+    """One target folder per LMKPI_HOME, reused run after run: dbt's partial-parse state and
+    the last run's artefacts live there (dagster-dbt would otherwise make a new folder in the
+    project for every run)."""
+    return settings.work_dir / "dbt-target"
 
 
 @dbt_assets(
@@ -68,9 +79,8 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
                 f"also rebuilding unpublished months {', '.join(str(m)[:7] for m in pending)}: "
                 f"dbt window {start}..{end}"
             )
-        yield from dbt.cli(
-            dbt_build_args(start.isoformat(), end.isoformat()), context=context
-        ).stream()
+        args = prepare_dbt_window(settings.work_db, start, end)
+        yield from dbt.cli(args, context=context, target_path=dbt_target_path(settings)).stream()
 
 
 def mart_keys() -> list[dg.AssetKey]:
