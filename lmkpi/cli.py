@@ -167,12 +167,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     month = latest_month(settings.warehouse_db)
     report = build_report(settings.warehouse_db, DEMO_FOCUS, month, settings.reports_dir / month)
+    from lmkpi.dbt_docs import build_docs
+
+    docs = build_docs(settings.warehouse_db, settings.warehouse_dir / "docs")
     log.info("demo finished in %.1f s", time.perf_counter() - started)
     sys.stdout.write(headline(settings) + "\n")
     sys.stdout.write(
         f"Report for {DEMO_FOCUS}, {month}: {report.html}\n                       {report.pdf}\n"
     )
     sys.stdout.write(f"Warehouse for analysts: {settings.warehouse_db}  (lmkpi sql)\n")
+    sys.stdout.write(f"dbt docs (offline):     {docs}\n")
     return 0
 
 
@@ -286,6 +290,21 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from lmkpi.dbt_docs import build_docs, serve_docs
+
+    settings = get_settings()
+    try:
+        page = build_docs(settings.warehouse_db, settings.warehouse_dir / "docs")
+    except FileNotFoundError as exc:
+        log.error("%s", exc)
+        return 1
+    sys.stdout.write(f"dbt docs for analysts: {page}\n")
+    if args.serve:
+        serve_docs(page.parent, args.port)
+    return 0
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
     from lmkpi.orchestration import ensure_dbt_manifest
 
@@ -370,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rollback", help="restore the previous published warehouse")
     p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("docs", help="dbt docs of the published warehouse, offline, one HTML file")
+    p.add_argument("--serve", action="store_true", help="serve them on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8580)
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("prepare", help="build the dbt manifest (install step)")
     p.set_defaults(func=cmd_prepare)
