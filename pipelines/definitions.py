@@ -46,8 +46,9 @@ defs = dg.Definitions(
     resources={
         "dbt": LmkpiDbtCliResource(
             project_dir=lmkpi_dbt_project,
-            # The dbt installed beside this Python, also when the venv is not activated.
-            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+            # The dbt installed beside this Python, also when the venv is not activated,
+            # through lmkpi-dbt so that it dies with the run (lmkpi/dbt_child.py).
+            dbt_executable=str(Path(sys.executable).with_name("lmkpi-dbt")),
         )
     },
     # One process writes the working database at a time; steps run in order in one process.

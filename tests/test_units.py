@@ -221,3 +221,62 @@ def test_contracts_doc_is_up_to_date():
 
     committed = (REPO_ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
     assert committed == render(), "regenerate: python -m lmkpi.contracts_doc > docs/contracts.md"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_dbt_child_dies_with_its_parent(tmp_path):
+    """lmkpi-dbt's death signal: SIGKILL the parent and the child goes too (no orphan dbt
+    keeps the working database locked after a killed run)."""
+    import signal
+    import time
+
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'from lmkpi.dbt_child import "
+            "die_with_parent; die_with_parent(); import time; time.sleep(120)'])\n"
+            "print(child.pid, flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = int(parent.stdout.readline())
+    time.sleep(0.5)  # let the child make its prctl call
+    assert _alive(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_audit_of_an_older_working_database_gains_the_new_columns(tmp_path):
+    from lmkpi.warehouse.audit import AUDIT_DDL, audit_upgrades
+
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        con.execute("create schema audit")
+        con.execute(
+            "create table audit.load_audit (load_id varchar primary key, source varchar "
+            "not null, month date not null, outcome varchar not null)"
+        )
+        con.execute("insert into audit.load_audit values ('a', 'ydelser', '2019-03-01', 'loaded')")
+        con.execute(AUDIT_DDL)
+        for upgrade in audit_upgrades():
+            con.execute(upgrade)
+        columns = [r[0] for r in con.sql("describe audit.load_audit").fetchall()]
+        assert {"profile_json", "validation_summary", "checks_blocking"} <= set(columns)
+        assert con.sql("select load_id, profile_json from audit.load_audit").fetchall() == [
+            ("a", None)
+        ]

@@ -45,6 +45,24 @@ create table if not exists audit.pending_months (
 );
 """
 
+
+def audit_upgrades(ddl: str = AUDIT_DDL) -> list[str]:
+    """`add column if not exists` for every column of the audit tables, so a working database
+    made by an older lmkpi gains the columns added since (new columns are nullable there)."""
+    statements = []
+    table = None
+    for line in ddl.splitlines():
+        line = line.strip()
+        if line.startswith("create table if not exists "):
+            table = line.removeprefix("create table if not exists ").split(" (")[0]
+        elif line.startswith(")"):
+            table = None
+        elif table and line and not line.startswith("--"):
+            name, type_ = line.rstrip(",").split()[:2]
+            statements.append(f"alter table {table} add column if not exists {name} {type_}")
+    return statements
+
+
 # Outcomes: a loaded file is `loaded`; the same bytes delivered again are `unchanged` (a no-op);
 # a file refused whole is `rejected_file`; a failed critical expectation is `blocked`
 # (nothing of the month replaced).

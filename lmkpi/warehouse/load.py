@@ -27,6 +27,7 @@ from lmkpi.warehouse.audit import (
     OUTCOME_LOADED,
     OUTCOME_REJECTED_FILE,
     OUTCOME_UNCHANGED,
+    audit_upgrades,
 )
 from lmkpi.warehouse.db import connect
 from lmkpi.warehouse.raw import ensure_raw_tables
@@ -220,6 +221,8 @@ def load_month(
 
     with connect(work_db) as con:
         con.execute(AUDIT_DDL)
+        for upgrade in audit_upgrades():
+            con.execute(upgrade)
         ensure_raw_tables(con)
         previous = _latest_load(con, source, month_start)
         previous_profile = _previous_profile(con, source, month_start)
