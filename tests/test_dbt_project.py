@@ -32,3 +32,12 @@ def test_dbt_build_with_unit_tests(tmp_path, dbt_manifest):
     assert summary and "ERROR=0" in summary[-1] and "FAIL" not in summary[-1].split("PASS=")[0]
     unit_tests = re.findall(r" PASS \S+::\S+", result.stdout)
     assert len(unit_tests) >= 10, "the KPI formulas' unit tests did not run"
+    # The marts' key columns are NOT NULL constraints (contracts), enforced by DuckDB.
+    with connect(work_db) as con:
+        not_null = con.execute(
+            "select table_name, unnest(constraint_column_names) from duckdb_constraints() "
+            "where schema_name = 'marts' and constraint_type = 'NOT NULL'"
+        ).fetchall()
+    assert ("fct_public_benefits", "month") in not_null
+    assert ("fct_full_time_persons", "municipality_code") in not_null
+    assert len(not_null) >= 50
