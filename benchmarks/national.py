@@ -343,6 +343,8 @@ def _step_order(step: str) -> tuple[int, str]:
 
 
 def chart(path: Path, results: dict[str, Measurement]) -> None:
+    """Bars of the medians on a log scale (the floor is under a second, a backfill is
+    minutes), each labelled with its seconds and its multiple of the floor."""
     import matplotlib
 
     matplotlib.use("svg")
@@ -350,10 +352,21 @@ def chart(path: Path, results: dict[str, Measurement]) -> None:
 
     names = [m.name for m in results.values()]
     values = [m.median_s for m in results.values()]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1))
-    ax.barh(names[::-1], values[::-1], color="#3b6ea5")
-    ax.set_xlabel("seconds (median, whole process)")
-    ax.axvline(results["floor"].median_s, color="#c0392b", linestyle="--", label="floor")
+    floor = results["floor"].median_s
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(names) + 1.2))
+    bars = ax.barh(names[::-1], values[::-1], color="#3b6ea5")
+    for bar, value in zip(bars, values[::-1], strict=True):
+        ax.text(
+            bar.get_width() * 1.08,
+            bar.get_y() + bar.get_height() / 2,
+            f"{value:,.1f} s  ({value / floor:,.0f}× floor)",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_xscale("log")
+    ax.set_xlim(min(values) / 2, max(values) * 12)
+    ax.set_xlabel("seconds (median, whole process; log scale)")
+    ax.axvline(floor, color="#c0392b", linestyle="--", label="floor")
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, metadata={"Date": None})
