@@ -263,7 +263,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_audit_of_an_older_working_database_gains_the_new_columns(tmp_path):
-    from lmkpi.warehouse.audit import AUDIT_DDL, audit_upgrades
+    from lmkpi.warehouse.audit import ensure_audit_tables
 
     with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
         con.execute("create schema audit")
@@ -272,9 +272,7 @@ def test_audit_of_an_older_working_database_gains_the_new_columns(tmp_path):
             "not null, month date not null, outcome varchar not null)"
         )
         con.execute("insert into audit.load_audit values ('a', 'ydelser', '2019-03-01', 'loaded')")
-        con.execute(AUDIT_DDL)
-        for upgrade in audit_upgrades():
-            con.execute(upgrade)
+        ensure_audit_tables(con)
         columns = [r[0] for r in con.sql("describe audit.load_audit").fetchall()]
         assert {"profile_json", "validation_summary", "checks_blocking"} <= set(columns)
         assert con.sql("select load_id, profile_json from audit.load_audit").fetchall() == [

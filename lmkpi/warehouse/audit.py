@@ -63,6 +63,13 @@ def audit_upgrades(ddl: str = AUDIT_DDL) -> list[str]:
     return statements
 
 
+def ensure_audit_tables(con) -> None:  # noqa: ANN001 (a DuckDB connection)
+    """Create the audit tables, or bring those of an older working database up to date."""
+    con.execute(AUDIT_DDL)
+    for upgrade in audit_upgrades():
+        con.execute(upgrade)
+
+
 # Outcomes: a loaded file is `loaded`; the same bytes delivered again are `unchanged` (a no-op);
 # a file refused whole is `rejected_file`; a failed critical expectation is `blocked`
 # (nothing of the month replaced).

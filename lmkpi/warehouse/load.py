@@ -22,12 +22,11 @@ from lmkpi.ingest import SOURCES, FileRejected, ReadResult, month_from_file_name
 from lmkpi.months import parse_month
 from lmkpi.quality import MonthProfile, ValidationReport
 from lmkpi.warehouse.audit import (
-    AUDIT_DDL,
     OUTCOME_BLOCKED,
     OUTCOME_LOADED,
     OUTCOME_REJECTED_FILE,
     OUTCOME_UNCHANGED,
-    audit_upgrades,
+    ensure_audit_tables,
 )
 from lmkpi.warehouse.db import connect
 from lmkpi.warehouse.raw import ensure_raw_tables
@@ -220,9 +219,7 @@ def load_month(
     }
 
     with connect(work_db) as con:
-        con.execute(AUDIT_DDL)
-        for upgrade in audit_upgrades():
-            con.execute(upgrade)
+        ensure_audit_tables(con)
         ensure_raw_tables(con)
         previous = _latest_load(con, source, month_start)
         previous_profile = _previous_profile(con, source, month_start)
