@@ -114,10 +114,11 @@ def main() -> int:
     if args.smoke:
         args.months, args.reps, args.scale, args.skip_backfill = 1, 1, 0.01, True
 
-    from lmkpi.months import month_range
+    from lmkpi.months import Month
+    from lmkpi.settings import HISTORY_START
     from lmkpi.synth import generate
 
-    months = month_range("2017-01", "2019-12")[: args.months]
+    months = [m.key for m in Month.range(HISTORY_START, Month(2019, 12))][: args.months]
     target = months[-1]
     data = Path(args.data) / f"scale-{args.scale}"
     landing = data / "landing"

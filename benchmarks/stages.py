@@ -10,7 +10,6 @@ python -m benchmarks.stages publish
 
 import argparse
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,12 +27,12 @@ group by all
 """
 
 
-def floor(file: Path, month: str) -> None:
+def floor(file: Path, month) -> None:  # noqa: ANN001 (lmkpi.months.Month)
     """DuckDB alone: scan the month's file and compute full-time persons per municipality x
     benefit in one query: the physical limit for this work on this machine."""
     import duckdb
 
-    rows = duckdb.execute(FLOOR_SQL, [str(file), f"{month}-01"]).fetchall()
+    rows = duckdb.execute(FLOOR_SQL, [str(file), month.first_day]).fetchall()
     log.info("floor: %d groups", len(rows))
 
 
@@ -44,56 +43,50 @@ def main() -> int:
     parser.add_argument("--month")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from lmkpi.settings import get_settings, pseudonym_key
+    from lmkpi.months import Month
+    from lmkpi.settings import get_settings
 
     settings = get_settings()
+    month = Month.parse(args.month) if args.month else None
     if args.stage == "floor":
-        floor(Path(args.file), args.month)
+        floor(Path(args.file), month)
     elif args.stage in ("read", "validate"):
-        from lmkpi.ingest import read_extract
+        from lmkpi.ingest import Delivery, read_extract
 
-        result = read_extract("ydelser", Path(args.file), month=args.month, key=pseudonym_key())
+        delivery = Delivery.at(Path(args.file), "ydelser")
+        result = read_extract(delivery, key=settings.pseudonym_key())
         log.info("read %d rows", result.rows_read)
         if args.stage == "validate":
             from lmkpi.quality import validate
 
-            report = validate(
-                "ydelser", result.frame, month=args.month, file_name=Path(args.file).name
-            )
+            report = validate("ydelser", result.frame, month=month, file_name=delivery.file_name)
             log.info("validated in %.2f s", report.seconds)
     elif args.stage == "ingest":
-        from lmkpi.warehouse.load import MissingDelivery, load_month
+        from lmkpi.errors import MissingDelivery
+        from lmkpi.ingest import find_delivery
+        from lmkpi.load import load_delivery
         from lmkpi.warehouse.raw import load_population
 
         for source in ("ydelser", "joblog", "indkvartering"):
             try:
-                load_month(
-                    source=source,
-                    month=args.month,
-                    landing_dir=settings.landing_dir,
-                    archive_dir=settings.archive_dir,
-                    work_db=settings.work_db,
-                    key=pseudonym_key(),
-                    triggered_by="benchmark",
-                    force=True,
-                )
+                delivery = find_delivery(settings.landing_dir, source, month)
             except MissingDelivery:
-                pass
-        load_population(settings.landing_dir, settings.work_db, args.month)
+                continue
+            key = settings.pseudonym_key()
+            load_delivery(delivery, settings, key=key, triggered_by="benchmark", force=True)
+        load_population(settings.landing_dir, settings.work_db, month)
     elif args.stage == "dbt":
-        from lmkpi.months import next_month, parse_month
+        from lmkpi.dbt_child import dbt_child_flags
         from lmkpi.settings import DBT_PROJECT_DIR
-        from pipelines.assets.dbt import dbt_target_path, prepare_dbt_window
+        from pipelines.assets.dbt import prepare_dbt_window
 
-        start = parse_month(args.month)
-        dbt = Path(sys.executable).with_name("dbt")
-        cmd = [str(dbt), *prepare_dbt_window(settings.work_db, start, next_month(start))]
+        dbt = Path(sys.executable).with_name("lmkpi-dbt")
+        window = prepare_dbt_window(settings.work_db, month.first_day, month.end)
         subprocess.run(
-            [*cmd, "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
-            + ["--profiles-dir", str(DBT_PROJECT_DIR)]
-            + ["--target-path", str(dbt_target_path(settings))],
+            [str(dbt), *dbt_child_flags(settings), *window, "--quiet"]
+            + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+            + ["--target-path", str(settings.dbt_target_dir)],
             check=True,
-            env=os.environ | {"LMKPI_WORK_DB": str(settings.work_db)},
         )
     elif args.stage == "publish":
         from lmkpi.warehouse.publish import publish

@@ -3,24 +3,26 @@
 import argparse
 import logging
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from lmkpi.months import parse_month
-from lmkpi.settings import REPO_ROOT, ConfigurationError, get_settings
+from lmkpi.errors import LmkpiError
+from lmkpi.months import Month
+from lmkpi.settings import HISTORY_START, REPO_ROOT, Settings, get_settings
 
 log = logging.getLogger("lmkpi")
 
-DEMO_START, DEMO_END = "2017-01", "2019-12"
+DEMO_START, DEMO_END = HISTORY_START.key, "2019-12"
 DEMO_FOCUS = 173  # Lyngby-Taarbæk: full size, so its numbers can be read against the plan
 DEMO_OTHERS_SCALE = 0.03
 
 
-def _months(value: str) -> str:
-    parse_month(value)
-    return value
+def _month(value: str) -> Month:
+    try:
+        return Month.parse(value)
+    except LmkpiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _municipalities(value: str) -> list[int] | None:
@@ -39,8 +41,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     summary = generate(
         Path(args.out),
-        start=args.start,
-        end=args.end,
+        start=args.start.key,
+        end=args.end.key,
         municipalities=args.municipalities,
         seed=args.seed,
         scale=args.scale,
@@ -51,26 +53,29 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _deliver(source_dir: Path, landing_dir: Path) -> int:
-    """Copy extract files from a folder laid out like the landing folder (new/changed only)."""
-    copied = 0
-    for src in sorted(source_dir.glob("*/*_*.*")):
-        if src.parent.name.startswith("_"):
-            continue
-        dst = landing_dir / src.parent.name / src.name
-        if dst.resolve() == src.resolve():
-            continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
-        copied += 1
-    return copied
+    """Copy deliveries from a folder laid out like the landing folder."""
+    from lmkpi.ingest import deliver, scan_landing
+
+    scan = scan_landing(source_dir)
+    for path in scan.misnamed:
+        log.warning("not copied: %s", path)
+    return len(deliver(scan.deliveries, landing_dir))
 
 
-def _load(start: str, end: str, triggered_by: str, force: bool = False) -> int:
+def _load(
+    settings: Settings,
+    start: Month,
+    end: Month,
+    triggered_by: str,
+    force: bool = False,
+    wait_s: float = 600.0,
+) -> int:
     from lmkpi.orchestration import run_monthly_load
 
-    settings = get_settings()
     started = time.perf_counter()
-    outcome = run_monthly_load(settings, start, end, triggered_by=triggered_by, force=force)
+    outcome = run_monthly_load(
+        settings, start, end, triggered_by=triggered_by, force=force, wait_s=wait_s
+    )
     seconds = time.perf_counter() - started
     span = f"{outcome.months[0]}..{outcome.months[-1]}"
     if not outcome.success:
@@ -90,16 +95,18 @@ def _load(start: str, end: str, triggered_by: str, force: bool = False) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     settings = get_settings()
-    if args.landing and Path(args.landing).resolve() != settings.landing_dir.resolve():
-        copied = _deliver(Path(args.landing), settings.landing_dir)
-        log.info("delivered %d files from %s to %s", copied, args.landing, settings.landing_dir)
     if args.month:
         start = end = args.month
     elif args.from_month:
         start, end = args.from_month, args.to_month or args.from_month
     else:
-        raise SystemExit("lmkpi load: give --month YYYY-MM or --from YYYY-MM --to YYYY-MM")
-    return _load(start, end, "cli", force=args.force)
+        raise UsageError("give --month YYYY-MM, or --from YYYY-MM [--to YYYY-MM]")
+    Month.range(start, end)  # a reversed range fails here, before anything starts
+    settings.pseudonym_key()  # so does a missing or unusable key
+    if args.landing and Path(args.landing).resolve() != settings.landing_dir.resolve():
+        copied = _deliver(Path(args.landing), settings.landing_dir)
+        log.info("delivered %d files from %s to %s", copied, args.landing, settings.landing_dir)
+    return _load(settings, start, end, "cli", force=args.force, wait_s=args.wait)
 
 
 def headline(settings, municipality: int = DEMO_FOCUS) -> str:
@@ -136,14 +143,13 @@ def headline(settings, municipality: int = DEMO_FOCUS) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     from lmkpi.synth import generate
 
-    os.environ.setdefault("LMKPI_DEMO", "1")
-    settings = get_settings()
+    settings = get_settings(demo=True)
     settings.ensure_dirs()
     started = time.perf_counter()
     summary = generate(
         settings.landing_dir,
-        start=args.start,
-        end=args.end,
+        start=args.start.key,
+        end=args.end.key,
         municipalities=args.municipalities,
         seed=args.seed,
         scale=args.scale,
@@ -151,18 +157,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         mess=not args.clean,
     )
     log.info("generated %d extract files in %.1f s", len(summary.files), summary.seconds)
-    rc = _load(args.start, args.end, "demo")
+    rc = _load(settings, args.start, args.end, "demo")
     if rc:
         return rc
-    restated = settings.landing_dir / "_restatements"
-    if restated.exists():
-        for src in sorted(restated.glob("*/*_*.*")):
-            month = src.stem.split("_")[-1]
-            log.info("re-delivering a corrected %s for %s", src.name, month)
-            shutil.copy2(src, settings.landing_dir / src.parent.name / src.name)
-            rc = _load(month, month, "demo-restatement")
-            if rc:
-                return rc
+    from lmkpi.ingest import deliver, scan_landing
+
+    for restated in scan_landing(settings.landing_dir / "_restatements").deliveries:
+        log.info("re-delivering a corrected %s for %s", restated.file_name, restated.month)
+        deliver([restated], settings.landing_dir)
+        rc = _load(settings, restated.month, restated.month, "demo-restatement")
+        if rc:
+            return rc
     from lmkpi.report import build_report, latest_month
 
     month = latest_month(settings.warehouse_db)
@@ -252,7 +257,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from lmkpi.report import build_report, latest_month
 
     settings = get_settings()
-    month = args.month or latest_month(settings.warehouse_db)
+    month = args.month.key if args.month else latest_month(settings.warehouse_db)
     if month is None:
         log.error("nothing published yet under %s; run lmkpi load first", settings.home)
         return 1
@@ -268,7 +273,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from lmkpi.export import read_mart, write_export
 
     frame = read_mart(
-        get_settings().warehouse_db, args.table, parse_month(args.month) if args.month else None
+        get_settings().warehouse_db, args.table, args.month.first_day if args.month else None
     )
     out = write_export(frame, Path(args.out))
     log.info("wrote %d rows of %s to %s", frame.height, args.table, out)
@@ -313,24 +318,35 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from lmkpi.orchestration import ensure_dbt_manifest, prepare_dagster_home
+    from lmkpi.orchestration import dagster_env, ensure_dbt_manifest
 
-    prepare_dagster_home(get_settings())
+    env = dagster_env(get_settings())
     ensure_dbt_manifest()
     dagster = Path(sys.executable).with_name("dagster")
     os.chdir(REPO_ROOT)
-    os.execv(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", *args.extra])
+    os.execve(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", *args.extra], env)
+
+
+class UsageError(LmkpiError):
+    """The command line is not one lmkpi understands."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong, where to read more), status 2."""
+
+    def error(self, message: str):  # noqa: ANN201 (argparse's hook never returns)
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lmkpi", description=__doc__)
+    parser = _Parser(prog="lmkpi", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("synth", help="write synthetic extracts")
     p.add_argument("--out", required=True)
-    p.add_argument("--start", type=_months, default=DEMO_START)
-    p.add_argument("--end", type=_months, default=DEMO_END)
+    p.add_argument("--start", type=_month, default=DEMO_START)
+    p.add_argument("--end", type=_month, default=DEMO_END)
     p.add_argument("--municipalities", type=_municipalities, default=None, help="173,101 or all")
     p.add_argument("--seed", type=int, default=2019)
     p.add_argument("--scale", type=float, default=1.0)
@@ -339,15 +355,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("load", help="load months through Dagster")
     p.add_argument("--landing", help="folder with <source>/<source>_<YYYY-MM>.<ext> files")
-    p.add_argument("--month", type=_months)
-    p.add_argument("--from", dest="from_month", type=_months)
-    p.add_argument("--to", dest="to_month", type=_months)
+    p.add_argument("--month", type=_month)
+    p.add_argument("--from", dest="from_month", type=_month)
+    p.add_argument("--to", dest="to_month", type=_month)
     p.add_argument("--force", action="store_true", help="reload files even if unchanged")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for another running load (default 600)",
+    )
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("demo", help="synthetic extracts 2017-2019, loaded end to end")
-    p.add_argument("--start", type=_months, default=DEMO_START)
-    p.add_argument("--end", type=_months, default=DEMO_END)
+    p.add_argument("--start", type=_month, default=DEMO_START)
+    p.add_argument("--end", type=_month, default=DEMO_END)
     p.add_argument("--seed", type=int, default=2019)
     p.add_argument(
         "--scale",
@@ -376,14 +399,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="the benchmarking report (HTML + PDF) for a municipality")
     p.add_argument("--municipality", type=int, default=DEMO_FOCUS)
-    p.add_argument("--month", type=_months, help="default: the latest published month")
+    p.add_argument("--month", type=_month, help="default: the latest published month")
     p.add_argument("--out", help="folder (default $LMKPI_HOME/reports/<month>)")
     p.add_argument("--min-count", type=int, default=5, help="suppress counts below this")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("export", help="a mart (optionally one month) as .csv or .xlsx")
     p.add_argument("table", help="marts.<name>")
-    p.add_argument("--month", type=_months)
+    p.add_argument("--month", type=_month)
     p.add_argument("--out", required=True, help="file ending in .csv or .xlsx")
     p.set_defaults(func=cmd_export)
 
@@ -415,9 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     try:
         return args.func(args)
-    except ConfigurationError as exc:
+    except LmkpiError as exc:
         log.error("%s", exc)
-        return 2
+        return exc.exit_status
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The extract contracts (../shared/CONTRACTS.md) as data.
+"""The extract contracts (docs/contracts.md) as data.
 
 One place that says, per source, which columns a delivery has, their types, which are
 required, the allowed values and ranges, and which row rules hold. The readers

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmkpi.months import month_range
+from lmkpi.months import Month
 from lmkpi.settings import DBT_PROJECT_DIR, Settings
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,21 @@ concurrency:
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
+    """``$LMKPI_HOME/dagster`` with lmkpi's ``dagster.yaml`` (the instance's DAGSTER_HOME)."""
     settings.ensure_dirs()
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    os.environ["LMKPI_HOME"] = str(settings.home)
-    os.environ["LMKPI_WORK_DB"] = str(settings.work_db)
     return settings.dagster_home
+
+
+def dagster_env(settings: Settings) -> dict[str, str]:
+    """The environment of a Dagster process started for ``settings`` (``lmkpi dev``)."""
+    return os.environ | {
+        "DAGSTER_HOME": str(prepare_dagster_home(settings)),
+        "LMKPI_HOME": str(settings.home),
+        "LMKPI_DEMO": "1" if settings.demo else "",
+    }
 
 
 def _dbt_sources() -> list[Path]:
@@ -80,55 +87,29 @@ def _dbt_parse(manifest: Path) -> None:
 class RunOutcome:
     success: bool
     run_id: str
-    months: list[str]
+    months: list[Month]
     errors: list[str]
 
 
 def run_monthly_load(
     settings: Settings,
-    start: str,
-    end: str | None = None,
+    start: Month,
+    end: Month | None = None,
     *,
     triggered_by: str = "cli",
     force: bool = False,
+    wait_s: float = 600.0,
 ) -> RunOutcome:
-    """Materialize ingest -> dbt -> publish for the months ``start``..``end`` in one run."""
-    months = month_range(start, end or start)
-    prepare_dagster_home(settings)
-    ensure_dbt_manifest()
+    """Materialize ingest -> dbt -> publish for the months ``start``..``end`` in one run.
 
-    import dagster as dg
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
-    from pipelines.definitions import defs
-
-    job = defs.resolve_job_def("monthly_load")
-    tags = {"lmkpi/triggered_by": triggered_by}
-    if force:
-        tags["lmkpi/force"] = "true"
-    partition_key = None
-    if len(months) == 1:
-        partition_key = f"{months[0]}-01"
-    else:
-        tags |= {
-            ASSET_PARTITION_RANGE_START_TAG: f"{months[0]}-01",
-            ASSET_PARTITION_RANGE_END_TAG: f"{months[-1]}-01",
-        }
-    log.info("loading %s..%s (%d months) through Dagster", months[0], months[-1], len(months))
+    The whole run is one writer: it waits up to ``wait_s`` for another lmkpi process to
+    finish (then WriterBusy), before anything is imported or started.
+    """
+    months = Month.range(start, end or start)
     from lmkpi.warehouse.db import writer_lock
 
-    # The whole run is one writer: another lmkpi process waits until it has published.
-    with writer_lock(settings.work_dir), dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=partition_key,
-            tags=tags,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+    with writer_lock(settings.work_dir, timeout_s=wait_s):
+        result = _execute(settings, months, triggered_by, force)
     errors = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -147,6 +128,43 @@ def run_monthly_load(
     return RunOutcome(result.success, result.run_id, months, errors)
 
 
+def _execute(settings: Settings, months: list[Month], triggered_by: str, force: bool):
+    """The monthly_load job in this process, for ``months``, with this run's settings."""
+    dagster_home = prepare_dagster_home(settings)
+    ensure_dbt_manifest()
+
+    import dagster as dg
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from pipelines.definitions import defs
+    from pipelines.resources import LmkpiSettings
+
+    tags = {"lmkpi/triggered_by": triggered_by}
+    if force:
+        tags["lmkpi/force"] = "true"
+    partition_key = None
+    if len(months) == 1:
+        partition_key = months[0].partition_key
+    else:
+        tags |= {
+            ASSET_PARTITION_RANGE_START_TAG: months[0].partition_key,
+            ASSET_PARTITION_RANGE_END_TAG: months[-1].partition_key,
+        }
+    log.info("loading %s..%s (%d months) through Dagster", months[0], months[-1], len(months))
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        return defs.resolve_job_def("monthly_load").execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            resources={"lmkpi": LmkpiSettings.of(settings)},
+        )
+
+
 STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "PIPELINE_START", "PIPELINE_SUCCESS")
 
 
@@ -162,6 +180,9 @@ def step_events(run_log: Path) -> list[tuple[str, str, str]]:
     import sqlite3
 
     with sqlite3.connect(f"file:{run_log}?mode=ro", uri=True) as con:
+        tables = con.execute("select name from sqlite_master where type = 'table'").fetchall()
+        if ("event_logs",) not in tables:
+            return []  # the run was killed while Dagster was still creating its log
         return con.execute(
             "select dagster_event_type, coalesce(step_key, ''), timestamp from event_logs "
             f"where dagster_event_type in ({', '.join('?' * len(STEP_EVENTS))}) order by id",

@@ -1,4 +1,10 @@
-"""Configuration in one place: every setting is read from the environment at call time.
+"""Configuration in one place: ``Settings.from_env()`` reads every setting at call time.
+
+Nothing else in lmkpi reads the environment for configuration, and nothing writes it to pass a
+value along: the CLI and the Dagster resource (``pipelines.resources.LmkpiSettings``) build a
+``Settings`` and hand it down; child processes (dbt, ``dagster dev``) get what they need as
+arguments or in an environment built for them. A wrong value fails at once with a
+``ConfigurationError`` naming the variable and what to do.
 
 All state lives under one home folder, ``LMKPI_HOME`` (default ``./data``)::
 
@@ -8,13 +14,29 @@ All state lives under one home folder, ``LMKPI_HOME`` (default ``./data``)::
     $LMKPI_HOME/warehouse/lmkpi.duckdb                       the published analyst warehouse
     $LMKPI_HOME/dagster/                                     Dagster's instance (DAGSTER_HOME)
     $LMKPI_HOME/reports/                                     generated reports
+
+| variable | default | what |
+|---|---|---|
+| `LMKPI_HOME` | `./data` | the home folder above |
+| `LMKPI_PSEUDONYM_KEY_FILE` / `_KEY` | (none) | the secret key of the CPR pseudonyms |
+| `LMKPI_DEMO` | off | demo mode: a local random key is created if none is given |
+| `LMKPI_REQUIRED_SOURCES` | `ydelser` | sources a month cannot be loaded without |
+| `LMKPI_REPORT_MUNICIPALITIES` | `173` | whose reports the reports job renders (or `all`) |
+| `LMKPI_DUCKDB_MEMORY_LIMIT` | `3GB` | DuckDB's memory limit inside dbt (it spills beyond it) |
+| `LMKPI_QUALITY_*` | see `QualityConfig` | thresholds of the quality checks |
 """
 
 import logging
 import os
+import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from lmkpi.contracts import SOURCES
+from lmkpi.errors import ConfigurationError
+from lmkpi.months import Month
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +45,151 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
-PARTITIONS_START = "2017-01-01"
+HISTORY_START = Month(2017, 1)
+"""The first month of history: the first Dagster partition, the start of dbt's calendar and
+of the default dbt window (written to ``raw.run_window``, which dbt reads)."""
+
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
-class ConfigurationError(RuntimeError):
-    """A setting is missing or wrong; the message says which and how to fix it."""
+class QualityConfigError(ConfigurationError):
+    """A quality threshold is not a valid number or out of its range."""
+
+
+_QUALITY_ENV = {
+    "max_change_share": "LMKPI_QUALITY_MAX_CHANGE",
+    "min_rows_for_change": "LMKPI_QUALITY_MIN_ROWS",
+    "min_full_time_for_change": "LMKPI_QUALITY_MIN_FULL_TIME",
+    "min_code_rows": "LMKPI_QUALITY_MIN_CODE_ROWS",
+    "max_reject_share": "LMKPI_QUALITY_MAX_REJECT_SHARE",
+}
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Thresholds of the quality checks (each from its ``LMKPI_QUALITY_*`` variable).
+
+    - `max_change_share` (LMKPI_QUALITY_MAX_CHANGE, 0.25): a municipality's rows or full-time
+      persons may change by at most this share from the previous month (else a warning).
+    - `min_rows_for_change` (LMKPI_QUALITY_MIN_ROWS, 50): rows a municipality must have had
+      last month before its change is judged, and before its disappearance blocks the month.
+    - `min_full_time_for_change` (LMKPI_QUALITY_MIN_FULL_TIME, 20): full-time persons a
+      municipality must have had last month before their change is judged.
+    - `min_code_rows` (LMKPI_QUALITY_MIN_CODE_ROWS, 5): rows a status code must have had last
+      month before its disappearance is reported.
+    - `max_reject_share` (LMKPI_QUALITY_MAX_REJECT_SHARE, 0.01): share of a file's rows that
+      may be rejected, per row rule (GE `mostly` = 1 - share) and in all, before the month is
+      blocked.
+    """
+
+    max_change_share: float = 0.25
+    min_rows_for_change: int = 50
+    min_full_time_for_change: float = 20.0
+    min_code_rows: int = 5
+    max_reject_share: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not 0 < self.max_change_share:
+            raise QualityConfigError("max_change_share must be greater than 0")
+        if not 0 <= self.max_reject_share < 1:
+            raise QualityConfigError("max_reject_share must be in [0, 1)")
+        for name in ("min_rows_for_change", "min_full_time_for_change", "min_code_rows"):
+            if getattr(self, name) < 0:
+                raise QualityConfigError(f"{name} must not be negative")
+
+    @property
+    def reject_mostly(self) -> float:
+        """GE `mostly` of the row rules that reject rows: the share of rows that must pass."""
+        return 1.0 - self.max_reject_share
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "QualityConfig":
+        values: dict[str, float | int] = {}
+        for f in fields(cls):
+            raw = environ.get(_QUALITY_ENV[f.name], "").strip()
+            if not raw:
+                continue
+            kind = int if f.type in (int, "int") else float
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise QualityConfigError(
+                    f"{_QUALITY_ENV[f.name]}={raw!r} is not a valid {kind.__name__}; "
+                    f"unset it to use the default {f.default}"
+                ) from None
+        try:
+            return cls(**values)
+        except QualityConfigError as exc:
+            raise QualityConfigError(f"{exc} (LMKPI_QUALITY_* settings)") from None
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes"}
+
+
+def _sources(value: str) -> tuple[str, ...]:
+    sources = tuple(s.strip() for s in value.split(",") if s.strip())
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise ConfigurationError(
+            f"LMKPI_REQUIRED_SOURCES names unknown source(s) {', '.join(unknown)}; "
+            f"use some of {', '.join(SOURCES)}"
+        )
+    return sources
+
+
+def _municipalities(value: str) -> tuple[int, ...] | None:
+    value = value.strip().lower()
+    if value == "all":
+        return None
+    if not re.fullmatch(r"\d{1,3}(\s*,\s*\d{1,3})*", value):
+        raise ConfigurationError(
+            f"LMKPI_REPORT_MUNICIPALITIES={value!r}: give kommunekoder like 173,101 or 'all'"
+        )
+    return tuple(int(v) for v in value.split(","))
+
+
+def _memory_limit(value: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
+        raise ConfigurationError(
+            f"LMKPI_DUCKDB_MEMORY_LIMIT={value!r}: give a size like 3GB or 1500MB"
+        )
+    return value.strip()
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    demo: bool = False
+    key_value: str | None = field(default=None, repr=False)  # LMKPI_PSEUDONYM_KEY
+    key_file: Path | None = None  # LMKPI_PSEUDONYM_KEY_FILE
+    required_sources: tuple[str, ...] = ("ydelser",)
+    report_municipalities: tuple[int, ...] | None = (173,)  # None: every municipality
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    quality: QualityConfig = field(default_factory=QualityConfig)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
+        """The settings in force now; ``overrides`` (e.g. ``home``, ``demo``) win."""
+        home = Path(environ.get("LMKPI_HOME") or "data").expanduser().resolve()
+        key_file = environ.get("LMKPI_PSEUDONYM_KEY_FILE") or None
+        settings = cls(
+            home=home,
+            demo=_flag(environ.get("LMKPI_DEMO")),
+            key_value=environ.get("LMKPI_PSEUDONYM_KEY") or None,
+            key_file=Path(key_file).expanduser() if key_file else None,
+            required_sources=_sources(environ.get("LMKPI_REQUIRED_SOURCES", "ydelser")),
+            report_municipalities=_municipalities(
+                environ.get("LMKPI_REPORT_MUNICIPALITIES", "173")
+            ),
+            duckdb_memory_limit=_memory_limit(
+                environ.get("LMKPI_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+            ),
+            quality=QualityConfig.from_env(environ),
+        )
+        if "home" in overrides:
+            overrides["home"] = Path(overrides["home"]).expanduser().resolve()
+        return replace(settings, **overrides) if overrides else settings
 
     @property
     def landing_dir(self) -> Path:
@@ -49,6 +206,11 @@ class Settings:
     @property
     def work_db(self) -> Path:
         return self.work_dir / "lmkpi.duckdb"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder for this home, reused run after run (partial-parse state)."""
+        return self.work_dir / "dbt-target"
 
     @property
     def warehouse_dir(self) -> Path:
@@ -89,38 +251,37 @@ class Settings:
         ):
             d.mkdir(parents=True, exist_ok=True)
 
+    def pseudonym_key(self) -> bytes:
+        """The secret key for CPR pseudonyms (HMAC-SHA256).
 
-def get_settings() -> Settings:
-    """The settings in force now (reads ``LMKPI_HOME`` at call time)."""
-    home = Path(os.environ.get("LMKPI_HOME", "data")).expanduser().resolve()
-    return Settings(home=home)
-
-
-def is_demo_mode() -> bool:
-    return os.environ.get("LMKPI_DEMO", "").lower() in {"1", "true", "yes"}
-
-
-def pseudonym_key(settings: Settings | None = None) -> bytes:
-    """The secret key for CPR pseudonyms (HMAC-SHA256).
-
-    Taken from ``LMKPI_PSEUDONYM_KEY`` or from the file named by ``LMKPI_PSEUDONYM_KEY_FILE``.
-    There is no built-in default: outside demo mode (``LMKPI_DEMO=1``) a missing key stops
-    the load. In demo mode a random key is created once under ``$LMKPI_HOME/secrets``.
-    """
-    settings = settings or get_settings()
-    value = os.environ.get("LMKPI_PSEUDONYM_KEY")
-    if value:
-        key = value.encode()
-    elif path := os.environ.get("LMKPI_PSEUDONYM_KEY_FILE"):
-        try:
-            key = Path(path).read_bytes().strip()
-        except OSError as exc:
+        From ``LMKPI_PSEUDONYM_KEY`` or the file named by ``LMKPI_PSEUDONYM_KEY_FILE``. There is
+        no built-in default: outside demo mode a missing key stops the load at once. In demo
+        mode a random key is created once under ``$LMKPI_HOME/secrets``.
+        """
+        if self.key_value:
+            key = self.key_value.encode()
+        elif self.key_file is not None:
+            try:
+                key = self.key_file.read_bytes().strip()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"LMKPI_PSEUDONYM_KEY_FILE={self.key_file} cannot be read ({exc.strerror}); "
+                    "point it at the file holding the pseudonym key"
+                ) from None
+        elif self.demo:
+            key = self._demo_key()
+        else:
             raise ConfigurationError(
-                f"LMKPI_PSEUDONYM_KEY_FILE={path} cannot be read ({exc.strerror}). "
-                "Point it at the file holding the pseudonym key."
-            ) from exc
-    elif is_demo_mode():
-        key_file = settings.demo_key_file
+                "no pseudonym key: set LMKPI_PSEUDONYM_KEY_FILE to a file holding a secret key "
+                "(at least 32 random bytes, kept outside the repository and the warehouse), "
+                "or LMKPI_PSEUDONYM_KEY; the demo (lmkpi demo) creates a local one"
+            )
+        if len(key) < 16:
+            raise ConfigurationError("the pseudonym key is too short: use at least 16 bytes")
+        return key
+
+    def _demo_key(self) -> bytes:
+        key_file = self.demo_key_file
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
             key_file.write_text(secrets.token_hex(32))
@@ -130,23 +291,9 @@ def pseudonym_key(settings: Settings | None = None) -> bytes:
                 "outside the repository and the warehouse (LMKPI_PSEUDONYM_KEY_FILE).",
                 key_file,
             )
-        key = key_file.read_bytes().strip()
-    else:
-        raise ConfigurationError(
-            "No pseudonym key: set LMKPI_PSEUDONYM_KEY_FILE to a file holding a secret key "
-            "(at least 32 random bytes, kept outside the repository and the warehouse), "
-            "or LMKPI_PSEUDONYM_KEY. The demo (LMKPI_DEMO=1) creates a local one."
-        )
-    if len(key) < 16:
-        raise ConfigurationError("The pseudonym key is too short: use at least 16 bytes.")
-    return key
+        return key_file.read_bytes().strip()
 
 
-def required_sources() -> tuple[str, ...]:
-    """Sources a month cannot be loaded without (``LMKPI_REQUIRED_SOURCES``, default ydelser).
-
-    The other sources are loaded when delivered: not every municipality runs temporary
-    housing, and a month's Jobloggen file may come later than its benefit extract.
-    """
-    value = os.environ.get("LMKPI_REQUIRED_SOURCES", "ydelser")
-    return tuple(s.strip() for s in value.split(",") if s.strip())
+def get_settings(**overrides) -> Settings:
+    """The settings in force now (the environment at call time, then ``overrides``)."""
+    return Settings.from_env(**overrides)

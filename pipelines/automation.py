@@ -1,62 +1,40 @@
-"""Operations: a sensor on the landing folder and the monthly schedule."""
+"""Operations: a sensor on the landing folder, the monthly schedule, reports after a load."""
 
 import hashlib
 import json
+from collections import defaultdict
 from datetime import datetime
 
 import dagster as dg
 
-from lmkpi.ingest import SOURCES, FileRejected, month_from_file_name
-from lmkpi.months import month_key
-from lmkpi.settings import get_settings, required_sources
-from lmkpi.warehouse.load import MissingDelivery, find_delivery
+from lmkpi.ingest import Delivery, scan_landing
+from lmkpi.months import Month
+from lmkpi.settings import Settings
 from pipelines.jobs import monthly_load, monthly_reports
+from pipelines.resources import LmkpiSettings
 
 
-def _delivered(month: str) -> list[str]:
-    settings = get_settings()
-    found = []
-    for source in SOURCES:
-        try:
-            find_delivery(settings.landing_dir, source, month)
-            found.append(source)
-        except (MissingDelivery, FileRejected):
-            pass
-    return found
-
-
-def _landing_signatures() -> dict[str, tuple[str, str]]:
-    """file name -> (month, signature) for every well-named file in the landing folder."""
-    settings = get_settings()
-    out = {}
-    for source in SOURCES:
-        folder = settings.landing_dir / source
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            try:
-                month = month_from_file_name(source, path.name)
-            except FileRejected:
-                continue  # not a delivery (a note, a temp file); the name rule is strict
-            stat = path.stat()
-            out[f"{source}/{path.name}"] = (month, f"{stat.st_mtime_ns}:{stat.st_size}")
-    return out
+def _missing_sources(settings: Settings, month: Month, deliveries: list[Delivery]) -> list[str]:
+    delivered = {d.source for d in deliveries if d.month == month}
+    return [s for s in settings.required_sources if s not in delivered]
 
 
 @dg.sensor(
     job=monthly_load, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED
 )
-def landing_sensor(context: dg.SensorEvaluationContext):
+def landing_sensor(context: dg.SensorEvaluationContext, lmkpi: LmkpiSettings):
     """Start a run for the month of every new or changed file in the landing folder."""
+    settings = lmkpi.get()
     previous = json.loads(context.cursor) if context.cursor else {}
-    current = _landing_signatures()
-    changed_months: dict[str, list[str]] = {}
+    deliveries = scan_landing(settings.landing_dir).deliveries
+    current = {f"{d.source}/{d.file_name}": (d.month, d.signature) for d in deliveries}
+    changed: dict[Month, list[str]] = defaultdict(list)
     for name, (month, signature) in current.items():
         if previous.get(name) != signature:
-            changed_months.setdefault(month, []).append(f"{name}@{signature}")
+            changed[month].append(f"{name}@{signature}")
     requests, skipped = [], []
-    for month, files in sorted(changed_months.items()):
-        missing = [s for s in required_sources() if s not in _delivered(month)]
+    for month, files in sorted(changed.items()):
+        missing = _missing_sources(settings, month, deliveries)
         if missing:
             skipped.append(f"{month} (waiting for {', '.join(missing)})")
             for name in [n for n, (m, _) in current.items() if m == month]:
@@ -65,7 +43,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         run_key = hashlib.sha256("|".join(sorted(files)).encode()).hexdigest()[:16]
         requests.append(
             dg.RunRequest(
-                partition_key=f"{month}-01",
+                partition_key=month.partition_key,
                 run_key=f"{month}:{run_key}",
                 tags={"lmkpi/triggered_by": "sensor"},
             )
@@ -78,13 +56,8 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     )
 
 
-def previous_month(moment: datetime) -> str:
-    first = moment.replace(day=1)
-    return month_key(
-        first.replace(year=first.year - 1, month=12)
-        if first.month == 1
-        else first.replace(month=first.month - 1)
-    )
+def previous_month(moment: datetime) -> Month:
+    return Month.of(moment.date()).previous
 
 
 @dg.schedule(
@@ -93,14 +66,17 @@ def previous_month(moment: datetime) -> str:
     execution_timezone="Europe/Copenhagen",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
-def monthly_schedule(context: dg.ScheduleEvaluationContext):
+def monthly_schedule(context: dg.ScheduleEvaluationContext, lmkpi: LmkpiSettings):
     """On the 10th at 06:00, load the previous month once its required files are there."""
+    settings = lmkpi.get()
     month = previous_month(context.scheduled_execution_time)
-    missing = [s for s in required_sources() if s not in _delivered(month)]
+    missing = _missing_sources(settings, month, scan_landing(settings.landing_dir).deliveries)
     if missing:
         return dg.SkipReason(f"{month}: waiting for {', '.join(missing)} in the landing folder")
     return dg.RunRequest(
-        partition_key=f"{month}-01", run_key=month, tags={"lmkpi/triggered_by": "schedule"}
+        partition_key=month.partition_key,
+        run_key=str(month),
+        tags={"lmkpi/triggered_by": "schedule"},
     )
 
 

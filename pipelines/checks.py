@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from lmkpi.contracts import FILE_RULES, ROW_RULES
-from lmkpi.warehouse.load import LoadOutcome
+from lmkpi.load import LoadOutcome
 
 GROUPED_CHECKS = {
     "file_accepted": (

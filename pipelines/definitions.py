@@ -16,6 +16,7 @@ from pipelines.assets.reports import benchmarking_report
 from pipelines.automation import landing_sensor, monthly_schedule, reports_after_load
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.jobs import monthly_load, monthly_reports
+from pipelines.resources import LmkpiSettings
 
 
 class LmkpiDbtCliResource(DbtCliResource):
@@ -44,12 +45,13 @@ defs = dg.Definitions(
     schedules=[monthly_schedule],
     sensors=[landing_sensor, reports_after_load],
     resources={
+        "lmkpi": LmkpiSettings(),
         "dbt": LmkpiDbtCliResource(
             project_dir=lmkpi_dbt_project,
             # The dbt installed beside this Python, also when the venv is not activated,
             # through lmkpi-dbt so that it dies with the run (lmkpi/dbt_child.py).
             dbt_executable=str(Path(sys.executable).with_name("lmkpi-dbt")),
-        )
+        ),
     },
     # One process writes the working database at a time; steps run in order in one process.
     executor=dg.in_process_executor,

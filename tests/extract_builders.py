@@ -56,3 +56,12 @@ APRIL_2019 = [
 ]  # fmt: skip
 # April (30 days): A SDP 30/30 + B KONT 30/30 = 2.0
 APRIL_PLAN_FTP = 2.0
+
+
+def read_file(source: str, path: Path, *, month: str | None = None, key: bytes, **kwargs):
+    """`read_extract` on the delivery at `path` (loaded as `month` when given)."""
+    from lmkpi.ingest import Delivery, read_extract
+    from lmkpi.months import Month
+
+    loaded_as = Month.parse(month) if month else None
+    return read_extract(Delivery.at(Path(path), source), month=loaded_as, key=key, **kwargs)

@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lmkpi.ingest import FileRejected, ReadResult, read_extract
+from lmkpi.ingest import FileRejected, ReadResult
+from lmkpi.months import Month
 from lmkpi.quality import (
     MonthProfile,
     QualityConfig,
@@ -24,6 +25,8 @@ from lmkpi.quality import (
     rejects_frame,
     validate_read,
 )
+
+from extract_builders import read_file
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = tomllib.loads((CORPUS / "cases.toml").read_text(encoding="utf-8"))["case"]
@@ -204,7 +207,7 @@ def test_bad_input(case: dict, tmp_path: Path) -> None:
     path = deliver(case, tmp_path)
     month = case.get("load_month", case.get("month", "2019-10"))
     try:
-        result = read_extract(
+        result = read_file(
             case["source"], path, month=month, key=KEY, encoding=case.get("encoding")
         )
     except FileRejected as error:
@@ -213,7 +216,7 @@ def test_bad_input(case: dict, tmp_path: Path) -> None:
         assert str(error).startswith(f"{error.file_name}: "), str(error)
         assert path.name in str(error) or case.get("deliver_as"), str(error)
         assert case["contains"] in error.message, error.message
-        report = file_rejected_report(case["source"], month, error)
+        report = file_rejected_report(case["source"], Month.parse(month), error)
         assert error.rule in {rule for rule, _, _ in check_catalogue(case["source"])}
         assert [o.rule for o in report.blocking] == [case["rule"]]
         _assert_nothing_personal(case, path, _texts(None, report))

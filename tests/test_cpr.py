@@ -1,4 +1,4 @@
-"""CPR validation, birth date/sex derivation and keyed pseudonyms (DOMAIN.md §7)."""
+"""CPR validation, birth date/sex derivation and keyed pseudonyms (docs/domain.md §7)."""
 
 import datetime as dt
 import hashlib

@@ -40,14 +40,18 @@ def test_schedule_loads_previous_month_when_files_are_there(lmkpi_home, dbt_mani
     schedule = defs.get_schedule_def("monthly_schedule")
     tick = datetime(2019, 4, 10, 6, 0)
     with dg.build_schedule_context(
-        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+        scheduled_execution_time=tick,
+        repository_def=defs.get_repository_def(),
+        resources={"lmkpi": defs.resources["lmkpi"]},
     ) as context:
         result = schedule.evaluate_tick(context)
     assert result.skip_message and "2019-03: waiting for ydelser" in result.skip_message
 
     write_ydelser(get_settings().landing_dir, "2019-03", MARCH_2019)
     with dg.build_schedule_context(
-        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+        scheduled_execution_time=tick,
+        repository_def=defs.get_repository_def(),
+        resources={"lmkpi": defs.resources["lmkpi"]},
     ) as context:
         result = schedule.evaluate_tick(context)
     [request] = result.run_requests
@@ -64,7 +68,10 @@ def test_sensor_starts_a_run_for_new_and_changed_files(lmkpi_home, dbt_manifest)
     landing = get_settings().landing_dir
     sensor = defs.get_sensor_def("landing_sensor")
     with dg.instance_for_test() as instance:
-        ctx = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
+        resources = {"lmkpi": defs.resources["lmkpi"]}
+        ctx = dg.build_sensor_context(
+            instance=instance, repository_def=defs.get_repository_def(), resources=resources
+        )
         assert sensor.evaluate_tick(ctx).skip_message.startswith("no new or changed files")
 
         write_ydelser(landing, "2019-03", MARCH_2019)
@@ -72,7 +79,10 @@ def test_sensor_starts_a_run_for_new_and_changed_files(lmkpi_home, dbt_manifest)
         result = sensor.evaluate_tick(ctx)
         assert [r.partition_key for r in result.run_requests] == ["2019-03-01"]
         ctx = dg.build_sensor_context(
-            instance=instance, cursor=result.cursor, repository_def=defs.get_repository_def()
+            instance=instance,
+            cursor=result.cursor,
+            repository_def=defs.get_repository_def(),
+            resources=resources,
         )
         assert not sensor.evaluate_tick(ctx).run_requests  # nothing new
 

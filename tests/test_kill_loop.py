@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from lmkpi.months import Month
 from lmkpi.orchestration import run_event_logs, run_monthly_load, step_events
 from lmkpi.settings import get_settings
 
@@ -117,7 +118,7 @@ def _no_survivors(work_db: Path, timeout: float = 10.0) -> list[int]:
 def test_random_kills_never_break_the_published_warehouse(lmkpi_home, dbt_manifest):
     settings = get_settings()
     write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
-    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
 
     # How long an uninterrupted load of April takes until its run has finished (published),
     # to spread the kills over start-up, ingest, dbt and publish; not over the exit after.
@@ -176,7 +177,7 @@ def test_kill_while_publishing(lmkpi_home, dbt_manifest):
     published file is the previous one, and the next run cleans up and publishes."""
     settings = get_settings()
     write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
-    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
     before = settings.warehouse_db.read_bytes()
     write_ydelser(settings.landing_dir, "2019-04", APRIL_2019)
 

@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from lmkpi.months import Month
 from lmkpi.orchestration import prepare_dagster_home, run_monthly_load
 from lmkpi.settings import get_settings
 
@@ -122,14 +123,18 @@ def test_backfill_restatement_and_no_cpr_anywhere(lmkpi_home, dbt_manifest):
     write_ydelser(settings.landing_dir, "2019-04", APRIL_2019)
 
     # A two-month backfill in one run: every month reaches every downstream table.
-    outcome = run_monthly_load(settings, "2019-03", "2019-04", triggered_by="test")
+    outcome = run_monthly_load(
+        settings, Month.parse("2019-03"), Month.parse("2019-04"), triggered_by="test"
+    )
     assert outcome.success, outcome.errors
     first = _public_benefits(settings.warehouse_db)
     assert set(first) == {"2019-03", "2019-04"}
     assert first["2019-04"][0] == pytest.approx(APRIL_PLAN_FTP)
 
     # The same files again: a no-op for ingest, same numbers.
-    assert run_monthly_load(settings, "2019-03", "2019-04", triggered_by="test").success
+    assert run_monthly_load(
+        settings, Month.parse("2019-03"), Month.parse("2019-04"), triggered_by="test"
+    ).success
     assert _public_benefits(settings.warehouse_db) == first
 
     # A corrected April: B leaves KONT on 2019-04-15 -> 30/30 + 15/30 = 1.5. The load runs
@@ -145,7 +150,7 @@ def test_backfill_restatement_and_no_cpr_anywhere(lmkpi_home, dbt_manifest):
     corrected = [dict(r) for r in APRIL_2019]
     corrected[1]["slutdato"] = "2019-04-15"
     write_ydelser(settings.landing_dir, "2019-04", corrected)
-    assert run_monthly_load(settings, "2019-04", triggered_by="test").success
+    assert run_monthly_load(settings, Month.parse("2019-04"), triggered_by="test").success
     out, _ = analyst.communicate("\n", timeout=60)
     assert float(out) == pytest.approx(APRIL_PLAN_FTP)
     after = _public_benefits(settings.warehouse_db)
@@ -185,20 +190,20 @@ def test_backfill_restatement_and_no_cpr_anywhere(lmkpi_home, dbt_manifest):
 def test_failed_load_leaves_published_warehouse_unchanged(lmkpi_home, dbt_manifest):
     settings = get_settings()
     write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
-    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
     before = settings.warehouse_db.read_bytes()
 
     # April's file has the wrong columns: the file is refused whole, nothing is published.
     bad = settings.landing_dir / "ydelser" / "ydelser_2019-04.csv"
     bad.write_text("personnummer;kommune;ydelse\n0101801234;173;ADAG\n", encoding="utf-8")
-    outcome = run_monthly_load(settings, "2019-04", triggered_by="test")
+    outcome = run_monthly_load(settings, Month.parse("2019-04"), triggered_by="test")
     assert not outcome.success
     assert any("ydelser_2019-04.csv" in e for e in outcome.errors), outcome.errors
     assert settings.warehouse_db.read_bytes() == before
 
 
 def test_missing_delivery_names_the_expected_file(lmkpi_home, dbt_manifest):
-    outcome = run_monthly_load(get_settings(), "2019-05", triggered_by="test")
+    outcome = run_monthly_load(get_settings(), Month.parse("2019-05"), triggered_by="test")
     assert not outcome.success
     assert any("ydelser_2019-05.csv" in e for e in outcome.errors), outcome.errors
 
@@ -206,13 +211,13 @@ def test_missing_delivery_names_the_expected_file(lmkpi_home, dbt_manifest):
 def test_failing_critical_check_blocks_only_that_month(lmkpi_home, dbt_manifest):
     settings = get_settings()
     write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
-    assert run_monthly_load(settings, "2019-03", triggered_by="test").success
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
     published = settings.warehouse_db.read_bytes()
 
     # April: B's KONT segment delivered twice, overlapping itself: a critical rule, and far
     # more than the 1 % of rows that may be rejected -> the month is blocked.
     write_ydelser(settings.landing_dir, "2019-04", [*APRIL_2019, APRIL_2019[1]])
-    outcome = run_monthly_load(settings, "2019-04", triggered_by="test")
+    outcome = run_monthly_load(settings, Month.parse("2019-04"), triggered_by="test")
     assert not outcome.success
     assert any("overlap" in e for e in outcome.errors), outcome.errors
     assert settings.warehouse_db.read_bytes() == published  # nothing downstream ran
@@ -230,5 +235,5 @@ def test_failing_critical_check_blocks_only_that_month(lmkpi_home, dbt_manifest)
 
     # The next month loads and publishes; April stays out until it is re-delivered.
     write_ydelser(settings.landing_dir, "2019-05", APRIL_2019)
-    assert run_monthly_load(settings, "2019-05", triggered_by="test").success
+    assert run_monthly_load(settings, Month.parse("2019-05"), triggered_by="test").success
     assert set(_public_benefits(settings.warehouse_db)) == {"2019-03", "2019-05"}

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from lmkpi.contracts import CONTRACTS, REJECT_SCHEMA, output_schema
-from lmkpi.ingest import read_extract
+from lmkpi.months import Month
 from lmkpi.quality import (
     MonthProfile,
     QualityConfig,
@@ -26,16 +26,17 @@ from lmkpi.quality import (
 from lmkpi.quality.derived import FLAG_INPUTS, _overlaps, derive
 from lmkpi.quality.suites import SCOPES, load_rules, parameters, suite_path
 
-from extract_builders import MARCH_2019, write_ydelser
+from extract_builders import MARCH_2019, read_file, write_ydelser
 
 KEY = b"test-key-0123456789abcdef"
 VALID = Path(__file__).parent / "fixtures" / "extracts" / "valid"
 CONFIG = QualityConfig()
+OCTOBER = Month(2019, 10)
 CPR_LIKE = re.compile(r"\d{6}-?\d{4}|\d{9,}")
 
 
 def read(source: str, path: Path, month: str = "2019-10"):
-    return read_extract(source, path, month=month, key=KEY)
+    return read_file(source, path, month=month, key=KEY)
 
 
 def valid(source: str):
@@ -64,7 +65,7 @@ def test_suite_parameters_and_columns_are_all_supplied(source: str) -> None:
     text = suite_path(source).read_text(encoding="utf-8")
     used = set(re.findall(r'"\$PARAMETER": "(\w+)"', text))
     assert used <= set(parameters(source, CONFIG))
-    derived = derive(source, valid(source).frame, "2019-10").columns
+    derived = derive(source, valid(source).frame, OCTOBER).columns
     for rule in load_rules(source):
         kwargs = rule.config["kwargs"]
         for key in ("column", "column_A", "column_B"):
@@ -202,7 +203,7 @@ def test_visitation_and_refugee_flags() -> None:
             "opholdsdato": [None, dt.date(2015, 1, 1), None, None, None, dt.date(2015, 1, 1)],
         }
     )
-    flags = derive("ydelser", frame, "2019-10")
+    flags = derive("ydelser", frame, OCTOBER)
     assert flags["_visitation_missing"].to_list() == [True, False, False, False, False, False]
     assert flags["_visitation_wrong_for_benefit"].to_list() == [False, True] + [False] * 4
     assert flags["_visitation_not_expected"].to_list() == [False, False, True] + [False] * 3
@@ -225,7 +226,7 @@ def test_visitation_and_refugee_flags() -> None:
 @pytest.mark.parametrize("source", list(CONTRACTS))
 def test_valid_fixtures_pass(source: str) -> None:
     result = valid(source)
-    report = validate_read(result, previous=profile(source, result.frame, "2019-10"), config=CONFIG)
+    report = validate_read(result, previous=profile(source, result.frame, OCTOBER), config=CONFIG)
     assert report.verdict == "PASSED", report.to_markdown()
     assert report.rows_checked == result.frame.height and not report.rejected_lines
     assert all(o.success and o.unexpected_count == 0 for o in report.outcomes)
@@ -275,7 +276,7 @@ def test_rejected_share_counts_reader_and_quality_rejects(tmp_path: Path) -> Non
 
 def test_distribution_checks(tmp_path: Path) -> None:
     result = _march(tmp_path, [])
-    current = profile("ydelser", result.frame, "2019-03")
+    current = profile("ydelser", result.frame, Month.parse("2019-03"))
     assert current.rows_by_municipality == {173: 6}
     # hand-computed: A ADAG 16 + A SDP 22 + B KONT 31 + C FTP 31 days (no age filter), / 31
     assert current.full_time_persons_by_municipality[173] == pytest.approx(100 / 31)
@@ -313,16 +314,16 @@ def test_no_previous_month_skips_distribution_checks() -> None:
 def test_frames_with_personal_data_are_refused() -> None:
     frame = valid("joblog").frame
     with pytest.raises(ValueError, match="stilling"):
-        validate("joblog", frame.with_columns(stilling=pl.lit("x")), month="2019-10", file_name="f")
+        validate("joblog", frame.with_columns(stilling=pl.lit("x")), month=OCTOBER, file_name="f")
     with pytest.raises(ValueError, match="cpr"):
-        validate("joblog", frame.with_columns(cpr=pl.lit("x")), month="2019-10", file_name="f")
+        validate("joblog", frame.with_columns(cpr=pl.lit("x")), month=OCTOBER, file_name="f")
     with pytest.raises(ValueError, match="unique line_number"):
-        validate("joblog", pl.concat([frame, frame]), month="2019-10", file_name="f")
+        validate("joblog", pl.concat([frame, frame]), month=OCTOBER, file_name="f")
 
 
 def test_missing_column_fails_required_columns_present() -> None:
     frame = valid("indkvartering").frame.drop("ledige_vaerelser")
-    report = validate("indkvartering", frame, month="2019-10", file_name="f.csv", config=CONFIG)
+    report = validate("indkvartering", frame, month=OCTOBER, file_name="f.csv", config=CONFIG)
     blocking = {o.rule for o in report.blocking}
     assert {"required_columns_present", "ledige_vaerelser_present"} <= blocking
 
@@ -350,6 +351,6 @@ def test_file_rejected_report() -> None:
     from lmkpi.ingest import FileRejected
 
     error = FileRejected("ydelser_2019-10.csv", "wrong_separator", "the separator must be ';'")
-    report = file_rejected_report("ydelser", "2019-10", error)
+    report = file_rejected_report("ydelser", OCTOBER, error)
     assert report.verdict == "BLOCKED" and report.blocking[0].rule == "wrong_separator"
     assert "ydelser_2019-10.csv: the separator must be ';'" in report.to_markdown()

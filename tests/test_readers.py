@@ -1,4 +1,4 @@
-"""Readers on the file variants real deliveries come in (CONTRACTS.md, issue 4).
+"""Readers on the file variants real deliveries come in (docs/contracts.md, issue 4).
 
 Canonical fixtures live in tests/fixtures/extracts/valid/; variants (encodings, BOM, CRLF,
 trailing separators, whitespace, quoting, Parquet, xlsx) are generated from them here.
@@ -14,7 +14,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from lmkpi.contracts import CONTRACTS, REJECT_SCHEMA, ROW_RULES, output_schema
-from lmkpi.ingest import SOURCES, ReadResult, read_extract
+from lmkpi.ingest import SOURCES, ReadResult
+
+from extract_builders import read_file
 
 VALID = Path(__file__).parent / "fixtures" / "extracts" / "valid"
 KEY = b"test-key-0123456789abcdef"
@@ -23,7 +25,7 @@ CPR_LIKE = re.compile(r"\d{6}-?\d{4}")
 
 
 def read(source: str, path: Path, month: str = MONTH, **kwargs) -> ReadResult:
-    return read_extract(source, path, month=month, key=KEY, **kwargs)
+    return read_file(source, path, month=month, key=KEY, **kwargs)
 
 
 def write(directory: Path, source: str, content: str | bytes, ext: str = "csv") -> Path:

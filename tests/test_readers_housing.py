@@ -7,8 +7,11 @@ import polars as pl
 import pytest
 
 from lmkpi.contracts import INDKVARTERING
-from lmkpi.ingest import FileRejected, read_extract, split_wide_housing, write_monthly_housing
+from lmkpi.ingest import FileRejected, split_wide_housing, write_monthly_housing
 from lmkpi.ingest.housing import format_decimal
+from lmkpi.months import Month
+
+from extract_builders import read_file
 
 ANNUAL = Path(__file__).parent / "fixtures" / "extracts" / "housing_annual_2019.csv"
 KEY = b"test-key-0123456789abcdef"
@@ -16,35 +19,35 @@ KEY = b"test-key-0123456789abcdef"
 
 def test_split_csv_sheet_into_filled_months() -> None:
     frames = split_wide_housing(ANNUAL, 2019)
-    assert list(frames) == [f"2019-{m:02d}" for m in range(1, 11)]  # nov, dec empty
+    assert list(frames) == [Month(2019, m) for m in range(1, 11)]  # nov, dec empty
     for frame in frames.values():
         assert frame.columns == list(INDKVARTERING.column_names)
         assert all(dtype == pl.Utf8 for dtype in frame.dtypes)
     # Bøgevej opened in May
-    assert frames["2019-04"].get_column("adresse").to_list() == [
+    assert frames[Month(2019, 4)].get_column("adresse").to_list() == [
         "Lykkens Gave, 2. afd.",
         "Kongevejen 5 - Sorgenfri",
     ]
-    assert frames["2019-05"].height == 3
-    october = frames["2019-10"]
+    assert frames[Month(2019, 5)].height == 3
+    october = frames[Month(2019, 10)]
     assert october.get_column("indkvarterede").to_list() == ["15", "11", "3"]
     assert october.get_column("restance_kr").to_list() == ["1.234,50", None, "0"]
 
 
 def test_flow_column_is_booked_once_in_the_latest_month() -> None:
     frames = split_wide_housing(ANNUAL, 2019)
-    assert frames["2019-10"].get_column("flyttet_permanent").to_list() == ["3", None, "0"]
-    for month in [f"2019-{m:02d}" for m in range(1, 10)]:
+    assert frames[Month(2019, 10)].get_column("flyttet_permanent").to_list() == ["3", None, "0"]
+    for month in [Month(2019, m) for m in range(1, 10)]:
         assert frames[month].get_column("flyttet_permanent").null_count() == frames[month].height
     # stocks are the sheet's status, repeated
-    assert frames["2019-01"].get_column("ledige_vaerelser").to_list() == ["2", "0"]
+    assert frames[Month(2019, 1)].get_column("ledige_vaerelser").to_list() == ["2", "0"]
 
 
 def test_written_months_read_back_through_the_contract(tmp_path: Path) -> None:
     paths = write_monthly_housing(split_wide_housing(ANNUAL, 2019), tmp_path)
     assert [p.name for p in paths] == [f"indkvartering_2019-{m:02d}.csv" for m in range(1, 11)]
     assert all(p.parent == tmp_path / "indkvartering" for p in paths)
-    result = read_extract("indkvartering", paths[-1], month="2019-10", key=KEY)
+    result = read_file("indkvartering", paths[-1], month="2019-10", key=KEY)
     assert result.rejects.height == 0
     assert result.frame.get_column("indkvarterede").to_list() == [15, 11, 3]
     assert result.frame.get_column("restance_kr").to_list() == [1234.5, None, 0.0]
@@ -52,7 +55,7 @@ def test_written_months_read_back_through_the_contract(tmp_path: Path) -> None:
     total_moved = 0
     for path in paths:
         month = path.stem.split("_")[1]
-        frame = read_extract("indkvartering", path, month=month, key=KEY).frame
+        frame = read_file("indkvartering", path, month=month, key=KEY).frame
         total_moved += frame.get_column("flyttet_permanent").sum()
     assert total_moved == 3  # the sheet's figure, not 10 x 3
     assert not list((tmp_path / "indkvartering").glob(".*partial"))
@@ -85,14 +88,14 @@ def test_split_xlsx_sheet_with_title_row_and_month_names(tmp_path: Path) -> None
     path = tmp_path / "Status 2019.xlsx"
     _write_xlsx(path)
     frames = split_wide_housing(path, 2019)
-    assert list(frames) == ["2019-01", "2019-02"]  # March column is empty
-    february = frames["2019-02"]
+    assert list(frames) == [Month(2019, 1), Month(2019, 2)]  # March column is empty
+    february = frames[Month(2019, 2)]
     assert february.get_column("indkvarterede").to_list() == ["15", "0"]
     assert february.get_column("flyttet_permanent").to_list() == ["2", None]
-    assert frames["2019-01"].get_column("flyttet_permanent").to_list() == [None, None]
+    assert frames[Month(2019, 1)].get_column("flyttet_permanent").to_list() == [None, None]
     assert february.get_column("restance_kr").to_list() == ["1,2340", "45620,35"]
     written = write_monthly_housing(frames, tmp_path / "landing")
-    result = read_extract("indkvartering", written[1], month="2019-02", key=KEY)
+    result = read_file("indkvartering", written[1], month="2019-02", key=KEY)
     assert result.frame.get_column("restance_kr").to_list() == [1.234, 45620.35]
 
 

@@ -404,3 +404,30 @@ def test_helpers_for_the_wiring(warehouse):
     assert latest_month(warehouse) == "2019-10"
     assert municipalities(warehouse, "2019-10") == [101, 173]
     assert municipalities(warehouse, "2019-09") == []
+
+
+def test_a_warning_is_footnoted_beside_the_numbers_it_touches(warehouse):
+    """October's ydelser load has a failed warning (omfang_in_range, 12 rows): the goal values
+    of October carry its mark and their tables the note; joblog and housing numbers do not."""
+    report_model = _assemble(warehouse)
+    cells = {
+        c.key: c
+        for s in report_model.sections
+        for b in s.blocks
+        if hasattr(b, "rows")
+        for r in b.rows
+        for c in r.cells
+        if c.key
+    }
+    assert cells["goal-1-value"].note == "1" and cells["front-1-value"].note == "1"
+    assert cells["goal-1-target"].note is None
+    assert not [k for k, c in cells.items() if c.note and k.startswith(("joblog", "housing"))]
+    goals = next(s for s in report_model.sections if s.number == 2)
+    [note] = [n for b in goals.blocks for n in getattr(b, "notes", []) if n.startswith("1)")]
+    assert "ydelser for oktober 2019" in note and "omfang_in_range (12 rækker)" in note
+
+
+def test_footnote_marks_are_on_the_page(html):
+    marks = page.notes(html)
+    assert marks["goal-1-value"] == "1" and marks["front-1-value"] == "1"
+    assert "1) Advarsel fra kvalitetstjekket af ydelser for oktober 2019" in page.visible_text(html)

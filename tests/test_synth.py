@@ -101,7 +101,7 @@ def read_ydelser(landing: Path, month: str) -> pl.DataFrame:
 
 
 def plan_measures(landing: Path, months: list[str], kommunekode: int = 173) -> pl.DataFrame:
-    """The plan's measures per month for one municipality (DOMAIN.md §1 and §3).
+    """The plan's measures per month for one municipality (docs/domain.md §1 and §3).
 
     Full-time persons = days on the benefit inside the month / calendar days, summed over
     persons, no overlap removal.  Shares count persons with at least one day in the month.

@@ -9,35 +9,49 @@ from datetime import date
 import duckdb
 import pytest
 
-from lmkpi.months import month_range, parse_month
-from lmkpi.settings import ConfigurationError, get_settings, pseudonym_key
+from lmkpi.errors import ConfigurationError, MonthError
+from lmkpi.months import Month
+from lmkpi.settings import get_settings
 from lmkpi.warehouse.publish import open_published, publish
 from lmkpi.warehouse.raw import set_run_window
 
 
 @pytest.mark.parametrize(
-    "bad", ["2019-13", "2019-1", "19-01", "2019-01-01", "../2019-01", "2019-01;drop"]
-)
+    "bad",
+    ["2019-13", "2019-1", "19-01", "2019-01-01", "../2019-01", "2019-01;drop", " 2019-01",
+     "２０１９-01", "2019\u201101", None, 201901],
+)  # fmt: skip
 def test_month_keys_are_strict(bad):
-    with pytest.raises(ValueError):
-        parse_month(bad)
+    with pytest.raises(MonthError):
+        Month.parse(bad)
+
+
+def test_month_knows_its_keys_bounds_and_neighbours():
+    m = Month.parse("2019-12")
+    assert (str(m), m.partition_key) == ("2019-12", "2019-12-01")
+    assert m.bounds == (date(2019, 12, 1), date(2019, 12, 31)) and m.end == date(2020, 1, 1)
+    assert (str(m.next), str(m.previous), m.days) == ("2020-01", "2019-11", 31)
+    assert Month.parse("2020-02").days == 29 and Month.from_partition_key("2020-02-01") == m + 2
+    assert Month.of(date(2019, 12, 24)) == m and m.months_until(Month(2020, 3)) == 3
+    with pytest.raises(MonthError):
+        Month.from_partition_key("2020-02-02")
 
 
 def test_month_range_is_inclusive_and_crosses_years():
-    assert month_range("2018-11", "2019-02") == ["2018-11", "2018-12", "2019-01", "2019-02"]
-    with pytest.raises(ValueError):
-        month_range("2019-02", "2019-01")
+    months = Month.range(Month.parse("2018-11"), Month.parse("2019-02"))
+    assert [str(m) for m in months] == ["2018-11", "2018-12", "2019-01", "2019-02"]
+    with pytest.raises(MonthError, match="ends before it starts"):
+        Month.range(Month.parse("2019-02"), Month.parse("2019-01"))
 
 
 def test_no_pseudonym_key_outside_demo_mode(tmp_path, monkeypatch):
     monkeypatch.setenv("LMKPI_HOME", str(tmp_path))
     for var in ("LMKPI_PSEUDONYM_KEY", "LMKPI_PSEUDONYM_KEY_FILE", "LMKPI_DEMO"):
         monkeypatch.delenv(var, raising=False)
-    with pytest.raises(ConfigurationError, match="No pseudonym key"):
-        pseudonym_key()
-    monkeypatch.setenv("LMKPI_DEMO", "1")
-    key = pseudonym_key()
-    assert len(key) >= 32 and pseudonym_key() == key  # created once, then reused
+    with pytest.raises(ConfigurationError, match="no pseudonym key"):
+        get_settings().pseudonym_key()
+    key = get_settings(demo=True).pseudonym_key()
+    assert len(key) >= 32 and get_settings(demo=True).pseudonym_key() == key  # made once
     assert (tmp_path / "secrets" / "pseudonym.key").stat().st_mode & 0o077 == 0
 
 
@@ -46,7 +60,7 @@ def test_key_file_is_read(tmp_path, monkeypatch):
     key_file.write_text("a-long-enough-secret-key\n")
     monkeypatch.delenv("LMKPI_PSEUDONYM_KEY", raising=False)
     monkeypatch.setenv("LMKPI_PSEUDONYM_KEY_FILE", str(key_file))
-    assert pseudonym_key() == b"a-long-enough-secret-key"
+    assert get_settings().pseudonym_key() == b"a-long-enough-secret-key"
 
 
 def test_settings_are_read_at_call_time(tmp_path, monkeypatch):
@@ -54,6 +68,24 @@ def test_settings_are_read_at_call_time(tmp_path, monkeypatch):
     assert get_settings().warehouse_db == tmp_path / "a" / "warehouse" / "lmkpi.duckdb"
     monkeypatch.setenv("LMKPI_HOME", str(tmp_path / "b"))
     assert get_settings().work_db == tmp_path / "b" / "work" / "lmkpi.duckdb"
+    assert get_settings(home=tmp_path / "c").work_db == tmp_path / "c" / "work" / "lmkpi.duckdb"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("LMKPI_REQUIRED_SOURCES", "ydelser,jobllog", "unknown source(s) jobllog"),
+        ("LMKPI_REPORT_MUNICIPALITIES", "173;101", "kommunekoder like 173,101"),
+        ("LMKPI_DUCKDB_MEMORY_LIMIT", "lots", "a size like 3GB"),
+        ("LMKPI_QUALITY_MAX_REJECT_SHARE", "2", "max_reject_share must be in [0, 1)"),
+        ("LMKPI_QUALITY_MIN_ROWS", "many", "LMKPI_QUALITY_MIN_ROWS='many' is not a valid int"),
+    ],
+)
+def test_a_bad_setting_fails_at_once_naming_it(monkeypatch, variable, value, words):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as info:
+        get_settings()
+    assert words in str(info.value)
 
 
 def test_dbt_window_is_data_not_vars(tmp_path):

@@ -1,4 +1,4 @@
-"""CPR numbers: validation, birth date and sex, and keyed pseudonyms (DOMAIN.md §7).
+"""CPR numbers: validation, birth date and sex, and keyed pseudonyms (docs/domain.md §7).
 
 Rules (cpr.dk): `DDMMYY-SSSS` or 10 digits (surrounding whitespace ignored); the century
 follows from digit 7 and the year (0-3 -> 1900; 4 or 9 -> 2000 if YY <= 36 else 1900;
@@ -16,6 +16,8 @@ import hashlib
 
 import numpy as np
 import polars as pl
+
+from lmkpi.errors import ConfigurationError
 
 _SHAPE = r"^\d{6}-?\d{4}$"
 _TO_LETTERS = bytes.maketrans(b"0123456789abcdef", b"abcdefghijklmnop")
@@ -125,7 +127,7 @@ def parse_cpr(cpr: pl.Series) -> pl.DataFrame:
 def check_key(key: bytes) -> None:
     """Refuse keys that cannot protect the pseudonyms (missing, not bytes, too short)."""
     if not isinstance(key, bytes | bytearray) or len(key) < MIN_KEY_BYTES:
-        raise ValueError(
+        raise ConfigurationError(
             f"the pseudonymisation key must be at least {MIN_KEY_BYTES} random bytes "
             "(kept outside the repository and the warehouse)"
         )

@@ -2,6 +2,8 @@
 
 import re
 
+from lmkpi.errors import DeliveryError
+
 # Anything that could be a CPR number: 6 digits, optional separator, 4 digits, or any run of
 # 9+ digits. Used to mask text (header names, file names) before it goes into a message.
 CPR_LIKE = r"\d{6}[- ]?\d{4}|\d{9,}"
@@ -18,7 +20,7 @@ def safe_text(value: object, max_length: int = _MAX_SHOWN, *, quote: bool = True
     return repr(text) if quote else text
 
 
-class FileRejected(Exception):
+class FileRejected(DeliveryError):
     """The whole file is refused; nothing from it may be loaded.
 
     `rule` is a code from `lmkpi.contracts.FILE_RULES`; `message` says what is wrong and what

@@ -26,9 +26,9 @@ from lmkpi.ingest.decode import decode_text
 from lmkpi.ingest.delimited import SEPARATOR, read_delimited
 from lmkpi.ingest.errors import FileRejected, safe_text
 from lmkpi.ingest.header import closest, normalise_name
-from lmkpi.ingest.naming import validate_month
 from lmkpi.ingest.raw import RawTable, position
 from lmkpi.ingest.spreadsheet import read_xlsx
+from lmkpi.months import Month
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,8 @@ def _read_sheet(path: Path) -> RawTable:
     raise FileRejected(name, "wrong_format", "the annual sheet must be .xlsx or .csv")
 
 
-def split_wide_housing(path: Path, year: int) -> dict[str, pl.DataFrame]:
-    """Split the annual wide sheet into {"YYYY-MM": frame in the monthly contract's columns}.
+def split_wide_housing(path: Path, year: int) -> dict[Month, pl.DataFrame]:
+    """Split the annual wide sheet into {Month: frame in the monthly contract's columns}.
 
     Frames hold text (the values as in the sheet; numbers formatted so the reader reads
     them back exactly), to be written with `write_monthly_housing` and then read with
@@ -187,7 +187,7 @@ def split_wide_housing(path: Path, year: int) -> dict[str, pl.DataFrame]:
                 expr = pl.lit(None, dtype=pl.Utf8)
             exprs.append(expr.alias(column))
         rows = frame.filter(pl.col(per_month[(_MONTHLY, month)]).is_not_null())
-        result[f"{year:04d}-{month:02d}"] = rows.select(exprs)
+        result[Month(year, month)] = rows.select(exprs)
     for flow in _FLOWS:
         if flow in sheet_wide and len(produced) > 1:
             log.warning(
@@ -201,7 +201,7 @@ def split_wide_housing(path: Path, year: int) -> dict[str, pl.DataFrame]:
     return result
 
 
-def write_monthly_housing(frames: dict[str, pl.DataFrame], landing_dir: Path) -> list[Path]:
+def write_monthly_housing(frames: dict[Month, pl.DataFrame], landing_dir: Path) -> list[Path]:
     """Write each month as `<landing_dir>/indkvartering/indkvartering_<YYYY-MM>.csv`.
 
     UTF-8, `;`, header line; each file is written to a temporary name and moved into place,
@@ -210,8 +210,8 @@ def write_monthly_housing(frames: dict[str, pl.DataFrame], landing_dir: Path) ->
     target_dir = Path(landing_dir) / "indkvartering"
     target_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for month, frame in sorted(frames.items()):
-        validate_month(month)
+    for key, frame in sorted(frames.items(), key=lambda item: str(item[0])):
+        month = key if isinstance(key, Month) else Month.parse(key)
         columns = [c for c in INDKVARTERING.column_names if c in frame.columns]
         out = frame.select([pl.Series(c, _as_text(frame.get_column(c))) for c in columns])
         path = target_dir / f"indkvartering_{month}.csv"

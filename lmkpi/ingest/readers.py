@@ -19,15 +19,17 @@ from pathlib import Path
 import polars as pl
 
 from lmkpi.contracts import CONTRACTS, REJECT_SCHEMA
+from lmkpi.errors import AccountingError
 from lmkpi.ingest.cpr import check_key
 from lmkpi.ingest.decode import decode_text
 from lmkpi.ingest.delimited import read_delimited
+from lmkpi.ingest.delivery import Delivery
 from lmkpi.ingest.errors import FileRejected
 from lmkpi.ingest.header import match_header
-from lmkpi.ingest.naming import month_from_file_name, validate_month
 from lmkpi.ingest.raw import RawTable, position
 from lmkpi.ingest.rows import apply_contract
 from lmkpi.ingest.spreadsheet import read_xlsx
+from lmkpi.months import Month
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ReadResult:
     source: str
-    month: str  # "YYYY-MM"
+    month: Month
     file_name: str
     rows_read: int  # data rows in the file (header and blank lines excluded)
     frame: pl.DataFrame  # rows that passed, typed, cpr replaced, plus line_number
@@ -68,32 +70,30 @@ def read_parquet_raw(path: Path, file_name: str) -> RawTable:
 
 
 def read_extract(
-    source: str, path: Path, *, month: str, key: bytes, encoding: str | None = None
+    delivery: Delivery, *, key: bytes, month: Month | None = None, encoding: str | None = None
 ) -> ReadResult:
-    """Read one delivered extract of `source` for `month` (see module docstring).
+    """Read one delivered extract (see module docstring).
 
-    `key` is the pseudonymisation key (>= 16 bytes); `encoding` declares a CSV file's
-    encoding (else UTF-8 / Windows-1252 is detected).
+    `key` is the pseudonymisation key (>= 16 bytes); `month` is the month being loaded (the
+    delivery's own month unless given: a different one is `month_mismatch`); `encoding`
+    declares a CSV file's encoding (else UTF-8 / Windows-1252 is detected).
     """
-    path = Path(path)
-    validate_month(month)
     check_key(key)
-    file_name = path.name
-    file_month = month_from_file_name(source, file_name)
-    if file_month != month:
+    source, path, file_name = delivery.source, delivery.path, delivery.file_name
+    month = month or delivery.month
+    if delivery.month != month:
         raise FileRejected(
             file_name,
             "month_mismatch",
-            f"the file is named for {file_month} but is being loaded as {month}",
+            f"the file is named for {delivery.month} but is being loaded as {month}",
         )
     contract = CONTRACTS[source]
-    extension = path.suffix[1:]
     warnings: list[str] = []
-    if extension == "csv":
+    if delivery.format == "csv":
         text, used_encoding, notes = decode_text(path.read_bytes(), file_name, encoding)
         warnings += notes
         raw = read_delimited(text, file_name)
-    elif extension == "parquet":
+    elif delivery.format == "parquet":
         used_encoding = "parquet"
         raw = read_parquet_raw(path, file_name)
     else:
@@ -120,7 +120,7 @@ def read_extract(
         warnings=tuple(warnings),
     )
     if result.rows_read != result.frame.height + result.rows_rejected:  # never silently drop
-        raise RuntimeError(f"{file_name}: rows read != rows loaded + rows rejected")
+        raise AccountingError(f"{file_name}: rows read != rows loaded + rows rejected")
     log.info(
         "read %s: %d rows, %d loaded, %d rejected (%d problems), encoding %s",
         file_name,

@@ -9,7 +9,6 @@ columns (start <= end, the file's month) add more. A row with any failed rule is
 of the frame and gets one reject record per failed rule.
 """
 
-import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -27,6 +26,7 @@ from lmkpi.ingest.plans import (
     raw_name,
     rule_name,
 )
+from lmkpi.months import Month
 
 
 @dataclass
@@ -39,15 +39,8 @@ class Typed:
 # ---------------------------------------------------------------- row rules
 
 
-def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    year, mon = int(month[:4]), int(month[5:7])
-    start = dt.date(year, mon, 1)
-    after = dt.date(year + (mon == 12), mon % 12 + 1, 1)
-    return start, after - dt.timedelta(days=1)
-
-
 def _row_checks(
-    contract: SourceContract, month: str, checked: set[str]
+    contract: SourceContract, month: Month, checked: set[str]
 ) -> tuple[list[tuple[str, Check]], pl.Expr | None]:
     """(column reported, check) for rules across columns; and the 'month checkable' flag.
     `checked` names the columns that have a rule column (a value there may be invalid)."""
@@ -64,7 +57,7 @@ def _row_checks(
     rule = contract.month_rule
     if rule is None:
         return checks, None
-    first, last = _month_bounds(month)
+    first, last = month.bounds
     start = pl.col(rule.start)
     checkable = valid(rule.start) & start.is_not_null()
     if rule.kind == "overlap":
@@ -76,18 +69,20 @@ def _row_checks(
             "the period {} to {} does not overlap {}",
             start.cast(pl.Utf8),
             end.cast(pl.Utf8).fill_null("(open)"),
-            pl.lit(month),
+            pl.lit(month.key),
         )
     else:
         outside = (start < first) | (start > last)
         message = pl.format(
-            "{} {} is not in {}", pl.lit(rule.start), start.cast(pl.Utf8), pl.lit(month)
+            "{} {} is not in {}", pl.lit(rule.start), start.cast(pl.Utf8), pl.lit(month.key)
         )
     checks.append((rule.start, Check(checkable & outside, "outside_month", message)))
     return checks, checkable
 
 
-def _check_month(contract: SourceContract, wide: pl.DataFrame, month: str, file_name: str) -> None:
+def _check_month(
+    contract: SourceContract, wide: pl.DataFrame, month: Month, file_name: str
+) -> None:
     """Whole-file rule: some row (with usable dates) must belong to the file's month."""
     if "__month_checkable" not in wide.columns:
         return
@@ -149,7 +144,7 @@ def _finish(frame: pl.DataFrame, plans: dict[str, Plan], danish: bool) -> pl.Dat
 def apply_contract(
     frame: pl.DataFrame,
     contract: SourceContract,
-    month: str,
+    month: Month,
     key: bytes,
     file_name: str,
 ) -> Typed:

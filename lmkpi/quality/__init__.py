@@ -21,19 +21,27 @@ calls them and turns outcomes into asset checks.
   and description (to declare one Dagster asset check per rule up front).
 """
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import polars as pl
+
 from lmkpi.contracts import FILE_RULES, ROW_RULES
-from lmkpi.quality.config import QualityConfig, QualityConfigError
+from lmkpi.errors import AccountingError
+from lmkpi.months import Month
 from lmkpi.quality.profile import MonthProfile, profile
-from lmkpi.quality.report import ExpectationOutcome, Severity, ValidationReport
+from lmkpi.quality.report import ExpectationOutcome, Severity, ValidationReport, write_summary
 from lmkpi.quality.suites import SuiteError, load_rules
 from lmkpi.quality.validate import rejects_frame, validate
+from lmkpi.settings import QualityConfig, QualityConfigError
 
 if TYPE_CHECKING:
     from lmkpi.ingest import FileRejected, ReadResult
 
+REJECT_COLUMNS = ["line_number", "column", "rule", "message"]
+
 __all__ = [
+    "AcceptedRows",
     "ExpectationOutcome",
     "MonthProfile",
     "QualityConfig",
@@ -41,6 +49,7 @@ __all__ = [
     "Severity",
     "SuiteError",
     "ValidationReport",
+    "accept_rows",
     "check_catalogue",
     "file_rejected_report",
     "load_rules",
@@ -48,6 +57,7 @@ __all__ = [
     "rejects_frame",
     "validate",
     "validate_read",
+    "write_summary",
 ]
 
 
@@ -87,7 +97,7 @@ def validate_read(
     )
 
 
-def file_rejected_report(source: str, month: str, error: "FileRejected") -> ValidationReport:
+def file_rejected_report(source: str, month: Month, error: "FileRejected") -> ValidationReport:
     """A blocking report for a file the reader refused whole (`lmkpi.ingest.FileRejected`),
     so every load, refused or not, has a summary to link and list."""
     outcome = ExpectationOutcome(
@@ -112,3 +122,30 @@ def file_rejected_report(source: str, month: str, error: "FileRejected") -> Vali
         seconds=0.0,
         notes=["the whole file was refused before any row was read; nothing was loaded"],
     )
+
+
+@dataclass(frozen=True)
+class AcceptedRows:
+    """What a load keeps of a read file after validation."""
+
+    frame: pl.DataFrame  # the rows to load
+    rejects: pl.DataFrame  # reader and quality rejects: line_number, column, rule, message
+    rows_read: int
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejects.get_column("line_number").n_unique() if self.rejects.height else 0
+
+
+def accept_rows(result: "ReadResult", report: ValidationReport) -> AcceptedRows:
+    """Drop the lines the report rejects; rows read = rows kept + rows rejected, or
+    AccountingError (nothing is then loaded)."""
+    rejects = pl.concat([result.rejects, rejects_frame(report)], how="diagonal_relaxed")
+    frame = result.frame.filter(~pl.col("line_number").is_in(list(report.rejected_lines)))
+    accepted = AcceptedRows(frame, rejects.select(REJECT_COLUMNS), result.rows_read)
+    if result.rows_read != frame.height + accepted.rows_rejected:
+        raise AccountingError(
+            f"{result.file_name}: rows read {result.rows_read} != rows loaded {frame.height} "
+            f"+ rows rejected {accepted.rows_rejected}; nothing was loaded"
+        )
+    return accepted

@@ -7,7 +7,7 @@ shares of all the month's rows, like `rows_rejected_share`. Every suite checks t
 `expect_column_values_to_be_in_set(value_set=[false])`. Pure functions; a missing input column
 gives an all-False flag (the suite's column checks report the missing column).
 
-Domain constants (DOMAIN.md §2, CONTRACTS.md):
+Domain constants (docs/domain.md §2, docs/contracts.md):
 - visitation is required for KONT, UDD and INT and for no other code;
 - KONT and INT allow `jobparat` / `aktivitetsparat`; UDD allows `uddannelsesparat`,
   `aabenlyst_uddannelsesparat` and `aktivitetsparat`;
@@ -20,6 +20,8 @@ Domain constants (DOMAIN.md §2, CONTRACTS.md):
 import datetime as dt
 
 import polars as pl
+
+from lmkpi.months import Month
 
 VISITATION_BY_BENEFIT: dict[str, tuple[str, ...]] = {
     "KONT": ("jobparat", "aktivitetsparat"),
@@ -53,14 +55,6 @@ FLAG_INPUTS: dict[str, str] = {
     "_arrears_inconsistent": "restance_personer,restance_kr",
     "_arrears_persons_exceed_persons": "restance_personer,indkvarterede",
 }
-
-
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """First and last day of `YYYY-MM`."""
-    year, mon = int(month[:4]), int(month[5:7])
-    first = dt.date(year, mon, 1)
-    after = dt.date(year + mon // 12, mon % 12 + 1, 1)
-    return first, after - dt.timedelta(days=1)
 
 
 def _col(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
@@ -117,8 +111,8 @@ def _overlaps(frame: pl.DataFrame, keys: list[str], start: str, end: str) -> pl.
     return out.get_column("__flag").fill_null(False)
 
 
-def ydelser(frame: pl.DataFrame, month: str) -> pl.DataFrame:
-    first, last = month_bounds(month)
+def ydelser(frame: pl.DataFrame, month: Month) -> pl.DataFrame:
+    first, last = month.bounds
     ydelse = _col(frame, "ydelse", pl.Utf8())
     visitation = _col(frame, "visitation", pl.Utf8())
     start = _col(frame, "startdato", pl.Date())
@@ -163,8 +157,8 @@ def ydelser(frame: pl.DataFrame, month: str) -> pl.DataFrame:
     return derived.with_columns(overlap.alias("_overlaps_same_status"))
 
 
-def joblog(frame: pl.DataFrame, month: str) -> pl.DataFrame:
-    first, last = month_bounds(month)
+def joblog(frame: pl.DataFrame, month: Month) -> pl.DataFrame:
+    first, last = month.bounds
     day = _col(frame, "registreret_dato", pl.Date())
     person = _col(frame, "person_key", pl.Utf8())
     application = _col(frame, "soegning_id", pl.Utf8())
@@ -183,7 +177,7 @@ def joblog(frame: pl.DataFrame, month: str) -> pl.DataFrame:
     )
 
 
-def indkvartering(frame: pl.DataFrame, month: str) -> pl.DataFrame:
+def indkvartering(frame: pl.DataFrame, month: Month) -> pl.DataFrame:
     del month  # housing rows carry no dates
     kommune = _col(frame, "kommunekode", pl.Int16())
     address = _col(frame, "adresse", pl.Utf8()).str.to_lowercase().str.replace_all(r"\s+", " ")
@@ -214,6 +208,6 @@ def indkvartering(frame: pl.DataFrame, month: str) -> pl.DataFrame:
 DERIVERS = {"ydelser": ydelser, "joblog": joblog, "indkvartering": indkvartering}
 
 
-def derive(source: str, frame: pl.DataFrame, month: str) -> pl.DataFrame:
+def derive(source: str, frame: pl.DataFrame, month: Month) -> pl.DataFrame:
     """`frame` with the source's violation flags added (columns starting with `_`)."""
     return DERIVERS[source](frame, month)

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from lmkpi.quality.config import QualityConfig
-from lmkpi.quality.derived import month_bounds
+from lmkpi.months import Month
 from lmkpi.quality.suites import plan_benefit_codes
+from lmkpi.settings import QualityConfig
 
 CODE_COLUMN = {"ydelser": "ydelse", "joblog": "status"}
 
@@ -51,9 +51,9 @@ class MonthProfile:
         )
 
 
-def _full_time(frame: pl.DataFrame, month: str) -> dict[int, float]:
-    first, last = month_bounds(month)
-    days = (last - first).days + 1
+def _full_time(frame: pl.DataFrame, month: Month) -> dict[int, float]:
+    first, last = month.bounds
+    days = month.days
     start = pl.max_horizontal(pl.col("startdato"), pl.lit(first))
     end = pl.min_horizontal(pl.col("slutdato").fill_null(last), pl.lit(last))
     in_month = ((end - start).dt.total_days() + 1).clip(lower_bound=0)
@@ -69,7 +69,7 @@ def _full_time(frame: pl.DataFrame, month: str) -> dict[int, float]:
     return {int(k): float(v) for k, v in totals.iter_rows()}
 
 
-def profile(source: str, frame: pl.DataFrame, month: str) -> MonthProfile:
+def profile(source: str, frame: pl.DataFrame, month: Month) -> MonthProfile:
     """The month's profile from the reader's frame (pure, polars)."""
     rows = frame.filter(pl.col("kommunekode").is_not_null()).group_by("kommunekode").len()
     code_column = CODE_COLUMN.get(source)

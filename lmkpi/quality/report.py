@@ -6,7 +6,10 @@ status codes: never from a row's values, so no CPR number or free text can appea
 
 import html
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
+
+from lmkpi.months import Month
 
 Severity = Literal["critical", "warning", "info"]
 MAX_EXAMPLES = 20
@@ -56,7 +59,7 @@ class ExpectationOutcome:
 @dataclass(frozen=True)
 class ValidationReport:
     source: str
-    month: str
+    month: Month
     file_name: str
     suite: str
     rows_checked: int
@@ -95,7 +98,7 @@ class ValidationReport:
         """JSON-ready summary; `rejected_lines` keys become strings."""
         return {
             "source": self.source,
-            "month": self.month,
+            "month": str(self.month),
             "file_name": self.file_name,
             "suite": self.suite,
             "verdict": self.verdict,
@@ -227,3 +230,15 @@ class ValidationReport:
             parts.append("</ul>")
         parts.append("</body></html>")
         return "\n".join(parts) + "\n"
+
+
+def write_summary(report: ValidationReport, quality_dir: Path, load_id: str) -> Path:
+    """The readable summary of one load (own HTML, offline) and its Markdown twin, under
+    ``<quality_dir>/<source>/<YYYY-MM>/``; returns the HTML file."""
+    folder = quality_dir / report.source / report.month.key
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{report.source}_{report.month}_{load_id[:12]}"
+    (folder / f"{stem}.md").write_text(report.to_markdown(), encoding="utf-8")
+    html_file = folder / f"{stem}.html"
+    html_file.write_text(report.to_html(), encoding="utf-8")
+    return html_file

@@ -29,8 +29,8 @@ import polars as pl
 
 from lmkpi import contracts
 from lmkpi.contracts import CONTRACTS, output_schema
-from lmkpi.quality.config import QualityConfig
-from lmkpi.settings import EXPECTATIONS_DIR, SEEDS_DIR
+from lmkpi.errors import ConfigurationError
+from lmkpi.settings import EXPECTATIONS_DIR, SEEDS_DIR, QualityConfig
 
 Severity = Literal["critical", "warning", "info"]
 Scope = Literal["rows", "municipalities", "codes"]
@@ -39,7 +39,7 @@ SCOPES: tuple[str, ...] = ("rows", "municipalities", "codes")
 _META_KEYS = {"rule", "severity", "reject_rows", "scope", "message"}
 
 
-class SuiteError(ValueError):
+class SuiteError(ConfigurationError):
     """A suite file breaks the conventions above (a repository problem, not a delivery one)."""
 
 

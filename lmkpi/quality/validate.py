@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from lmkpi.contracts import CONTRACTS, REJECT_SCHEMA, ROW_RULES, output_schema
-from lmkpi.quality.config import QualityConfig
+from lmkpi.months import Month
 from lmkpi.quality.derived import FLAG_INPUTS, derive
 from lmkpi.quality.profile import (
     CODE_COLUMN,
@@ -33,10 +33,10 @@ from lmkpi.quality.profile import (
 from lmkpi.quality.report import MAX_EXAMPLES, ExpectationOutcome, ValidationReport
 from lmkpi.quality.runner import INDEX_COLUMN, RawOutcome, run_suite, to_pandas
 from lmkpi.quality.suites import Rule, load_rules, parameters, referenced_columns, suite_json
+from lmkpi.settings import QualityConfig
 
 log = logging.getLogger(__name__)
 
-_MONTH = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])")
 _CPR_LIKE = re.compile(r"\d{6}[- ]?\d{4}|\d{9,}")
 
 
@@ -130,7 +130,7 @@ def _compare(
     source: str,
     rules: list[Rule],
     loaded: pl.DataFrame,
-    month: str,
+    month: Month,
     file_name: str,
     previous: MonthProfile,
     config: QualityConfig,
@@ -234,7 +234,7 @@ def validate(
     source: str,
     frame: pl.DataFrame,
     *,
-    month: str,
+    month: Month,
     file_name: str,
     previous: MonthProfile | None = None,
     config: QualityConfig | None = None,
@@ -242,7 +242,7 @@ def validate(
 ) -> ValidationReport:
     """Validate the reader's frame of `source` for `month` against `expectations/<source>.json`.
 
-    `previous` enables the distribution checks; `config` defaults to QualityConfig.from_env();
+    `previous` enables the distribution checks; `config` defaults to QualityConfig();
     `reader_rejects` (ReadResult.rejects) adds the reader's row rejects to the report and to
     the rejected share. Raises ValueError for a frame that holds `cpr` or free text, or lacks
     unique line numbers.
@@ -250,8 +250,8 @@ def validate(
     t0 = time.perf_counter()
     if source not in CONTRACTS:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(CONTRACTS)}")
-    if not isinstance(month, str) or not _MONTH.fullmatch(month):
-        raise ValueError("month must look like 2019-10")
+    if not isinstance(month, Month):
+        raise TypeError("month must be a lmkpi.months.Month")
     forbidden = _forbidden_columns(source, frame)
     if forbidden:
         raise ValueError(
@@ -262,7 +262,7 @@ def validate(
         raise ValueError(
             f"the frame needs unique {INDEX_COLUMN} values (the reader's output has them)"
         )
-    config = config or QualityConfig.from_env()
+    config = config or QualityConfig()
     rules = list(load_rules(source))
     row_rules = [r for r in rules if r.scope == "rows"]
     params = parameters(source, config)

@@ -17,6 +17,7 @@ from lmkpi.report.html import render_html
 from lmkpi.report.joblog import joblog_section
 from lmkpi.report.method import data_as_of, method_section, pipeline_choices
 from lmkpi.report.model import Figure, Report
+from lmkpi.report.notes import annotate
 from lmkpi.report.pdf import render_pdf
 from lmkpi.warehouse.publish import open_published
 
@@ -91,7 +92,7 @@ def assemble(
         published_at=data.published_at,
         verdict=verdict(views, data.month),
         status_counts=status_counts(views),
-        sections=sections,
+        sections=annotate(sections, data.check_results, data.month),
         min_count=min_count,
         generated_at=generated_at,
     )

@@ -7,6 +7,8 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
+from lmkpi.errors import LmkpiError
+from lmkpi.months import Month
 from lmkpi.report import queries
 from lmkpi.report.formatting import add_months, month_name
 
@@ -15,7 +17,7 @@ log = logging.getLogger(__name__)
 HISTORY_MONTHS = 24  # months before the report month shown in charts and tables
 
 
-class ReportDataError(RuntimeError):
+class ReportDataError(LmkpiError):
     """The warehouse cannot produce the report asked for; the message says why."""
 
 
@@ -46,9 +48,7 @@ def period_bounds(period: str | None) -> tuple[date, date] | None:
     if not period:
         return None
     parts = [p.strip() for p in period.split("/")]
-    first = date(int(parts[0][:4]), int(parts[0][5:7]), 1)
-    last = date(int(parts[-1][:4]), int(parts[-1][5:7]), 1)
-    return first, last
+    return Month.parse(parts[0]).first_day, Month.parse(parts[-1]).first_day
 
 
 def _earliest_goal_month(goals: pl.DataFrame) -> date | None:

@@ -1,6 +1,6 @@
 """Disclosure control: primary and secondary suppression of small counts.
 
-Rule [ours, following Danish statistical practice; DOMAIN.md §7]: a number built from fewer
+Rule [ours, following Danish statistical practice; docs/domain.md §7]: a number built from fewer
 than ``min_count`` persons (default 5) is shown as ``<5`` (primary suppression). Zero is shown:
 it describes nobody. Other cells are then hidden as well (secondary suppression, shown as
 ``..``) until no hidden cell can be worked out from what the same table publishes:

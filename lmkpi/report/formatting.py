@@ -8,7 +8,7 @@ hand, not Python's round-half-even. Missing values are shown as an en dash.
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from lmkpi.months import parse_month
+from lmkpi.months import Month
 
 MISSING = "–"
 
@@ -110,23 +110,22 @@ def fmt_date(value: date | datetime | None) -> str:
     return text
 
 
-def parse_report_month(month: str | date) -> date:
-    """``2019-10`` (or a date) -> ``date(2019, 10, 1)``; errors say what was expected."""
+def parse_report_month(month: "str | date | Month") -> date:
+    """``2019-10`` (or a Month, or a date) -> ``date(2019, 10, 1)``."""
+    if isinstance(month, Month):
+        return month.first_day
     if isinstance(month, date):
         return month.replace(day=1)
-    return parse_month(month)
+    return Month.parse(month).first_day
 
 
 def add_months(month: date, n: int) -> date:
     """First day of the month ``n`` months after (or before) ``month``."""
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
+    return (Month.of(month) + n).first_day
 
 
 def months_between(first: date, last: date) -> list[date]:
     """Every first-of-month from ``first`` to ``last`` inclusive."""
-    out, cur = [], first.replace(day=1)
-    while cur <= last:
-        out.append(cur)
-        cur = add_months(cur, 1)
-    return out
+    if last < first:
+        return []
+    return [m.first_day for m in Month.range(Month.of(first), Month.of(last))]

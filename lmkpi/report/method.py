@@ -1,6 +1,7 @@
 """Section 8: data quality and method - warnings, definitions, configurable choices, sources."""
 
 import logging
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -48,7 +49,8 @@ def data_as_of(load_audit: pl.DataFrame):
 
 def _month_text(value) -> str:
     try:
-        return month_name(parse_report_month(str(value)[:7]))
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
+        return month_name(parse_report_month(day))
     except (ValueError, TypeError):
         return "basismåneden"
 
@@ -125,7 +127,7 @@ def quality_blocks(data: ReportData) -> list:
         pl.col("month").min().alias("first"),
         pl.col("month").max().alias("last"),
         pl.col("month").n_unique().alias("months"),
-        pl.col("unexpected_count").sum().alias("count"),
+        pl.col("failing_rows").sum().alias("count"),
         pl.col("message").first().alias("message"),
     )
     rows = [

@@ -47,6 +47,7 @@ class Cell:
     hidden: str | None = None  # "primary" (<5) or "secondary" (..)
     spark: Sparkline | None = None
     bold: bool = False
+    note: str | None = None  # footnote mark (a quality warning touched this number)
 
 
 def text(value: str, key: str | None = None, *, bold: bool = False) -> Cell:

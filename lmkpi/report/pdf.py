@@ -127,8 +127,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(value: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(value), style)
+def _p(value: str, style: ParagraphStyle, note: str | None = None) -> Paragraph:
+    mark = f"<super>{escape(note)}</super>" if note else ""
+    return Paragraph(escape(value) + mark, style)
 
 
 def _spark(spark: model.Sparkline, width: float = 58, height: float = 14) -> Drawing:
@@ -194,9 +195,9 @@ def _table(t: model.Table, styles, width: float) -> list:
                 out.append(_p(cell.text, style))
                 commands.append(("BACKGROUND", (c, r), (c, r), colors.HexColor(bg)))
             elif cell.align == "right":
-                out.append(_p(cell.text, bold_r if strong or cell.bold else right))
+                out.append(_p(cell.text, bold_r if strong or cell.bold else right, cell.note))
             else:
-                out.append(_p(cell.text, bold if strong or cell.bold else cell_style))
+                out.append(_p(cell.text, bold if strong or cell.bold else cell_style, cell.note))
         data.append(out + [""] * (len(t.header) - len(out)))
         if row.kind == "total":
             commands += [

@@ -260,23 +260,23 @@ def load_audit(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
 
 
 def check_results(con: duckdb.DuckDBPyConnection, first: date, month: date) -> pl.DataFrame | None:
-    """Failed quality checks for the months shown; None when the warehouse has no such table."""
-    if not has_table(con, "audit", "check_results"):
+    """Failed quality checks of the loads the months shown are built from (the latest loaded
+    file per source and month); None when the warehouse has no ``audit.check_results``."""
+    if not has_table(con, "audit", "check_results") or not has_table(con, "audit", "load_audit"):
         return None
     return _frame(
         con,
         """
-        with checks as (
-            select source, rule, severity, success, unexpected_count, message,
-                   coalesce(
-                       try_cast(month::varchar as date), try_cast(month::varchar || '-01' as date)
-                   ) as month
-            from audit.check_results
+        with in_effect as (
+            select load_id from audit.load_audit
+            where outcome = 'loaded' and month >= ? and month <= ?
+            qualify row_number() over (partition by source, month order by finished_at desc) = 1
         )
-        select source, month, rule, severity, unexpected_count, message
-        from checks
-        where not success and month >= ? and month <= ?
-        order by severity, source, rule, month
+        select c.source, c.month, c.rule, c.severity, c.failing_rows, c.message
+        from audit.check_results as c
+        inner join in_effect using (load_id)
+        where c.outcome = 'failed'
+        order by c.severity, c.source, c.rule, c.month
         """,
         [first, month],
     )

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from lmkpi.errors import WriterBusy
+
 log = logging.getLogger(__name__)
-
-
-class WriterBusy(RuntimeError):
-    """Another lmkpi process is writing the working database."""
 
 
 _held: dict[Path, int] = {}
@@ -45,8 +43,9 @@ def writer_lock(work_dir: Path, timeout_s: float = 600.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise WriterBusy(
-                        f"another lmkpi load holds {lock_path} for more than {timeout_s:.0f} s; "
-                        "wait for it to finish (lmkpi status) and try again"
+                        f"another lmkpi process is writing {work_dir} (it holds {lock_path.name}) "
+                        f"and did not finish within {timeout_s:.0f} s; wait for it to finish "
+                        "(lmkpi status) and try again, or give lmkpi load --wait SECONDS"
                     ) from None
                 if not waited:
                     log.info("waiting for another writer to release %s", lock_path)

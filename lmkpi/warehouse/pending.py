@@ -8,7 +8,7 @@ run rebuild what the killed run left half-done, with no manual step.
 
 from datetime import date, datetime
 
-from lmkpi.months import next_month
+from lmkpi.months import Month
 from lmkpi.warehouse.db import connect
 
 
@@ -32,7 +32,7 @@ def widen_window(start: date, end: date, pending: list[date]) -> tuple[date, dat
     """The smallest half-open month window covering [start, end) and every pending month."""
     if not pending:
         return start, end
-    return min(start, min(pending)), max(end, next_month(max(pending)))
+    return min(start, min(pending)), max(end, Month.of(max(pending)).end)
 
 
 def clear_pending(work_db, months: list[date], before: datetime) -> None:

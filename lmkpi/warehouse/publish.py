@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from lmkpi.errors import WarehouseError
+from lmkpi.warehouse.audit import PUBLISHED_TABLES as AUDIT_TABLES
 from lmkpi.warehouse.db import connect
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,6 @@ log = logging.getLogger(__name__)
 # Schemas of the working database that analysts get. Person-level rows (raw, staging,
 # intermediate) are not published: every published table is an aggregate or reference data.
 PUBLISHED_SCHEMAS = ("marts",)
-AUDIT_TABLES = ("load_audit",)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def prune_versions(versions: Path, keep: int) -> None:
         old.unlink()
 
 
-class NothingToRollBackTo(RuntimeError):
+class NothingToRollBackTo(WarehouseError):
     pass
 
 

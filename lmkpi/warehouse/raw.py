@@ -5,14 +5,15 @@ finds every source even before a municipality has delivered, say, its first hous
 """
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from lmkpi.contracts import SOURCES, output_schema
-from lmkpi.months import parse_month
+from lmkpi.months import Month
+from lmkpi.settings import HISTORY_START
 from lmkpi.warehouse.db import connect
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,38 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         "(start_month date not null, end_month date not null, check (start_month < end_month))"
     )
     con.execute(
-        "insert into raw.run_window select date '2017-01-01', date '2100-01-01' "
-        "where not exists (select 1 from raw.run_window)"
+        "insert into raw.run_window select ?, date '2100-01-01' "
+        "where not exists (select 1 from raw.run_window)",
+        [HISTORY_START.first_day],
+    )
+
+
+def raw_table(source: str) -> str:
+    """``raw.<source>`` for a known source (never built from unchecked text)."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    return f"raw.{source}"
+
+
+def replace_month(
+    con: duckdb.DuckDBPyConnection, source: str, month: Month, frame: pl.DataFrame, load_id: str
+) -> None:
+    """Replace the month's rows of ``raw.<source>`` with ``frame`` and mark the month pending
+    (the caller holds the transaction). A column the table lacks is a compatible contract
+    extension (a new optional column) and is added."""
+    table = raw_table(source)
+    rows = frame.with_columns(  # noqa: F841 (read by DuckDB)
+        pl.lit(month.first_day).alias("month"), pl.lit(load_id).alias("load_id")
+    ).rechunk()
+    existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    for name, dtype in zip(rows.columns, con.sql("select * from rows").dtypes, strict=True):
+        if name not in existing:
+            con.execute(f'alter table {table} add column "{name}" {dtype}')
+    con.execute(f"delete from {table} where month = ?", [month.first_day])
+    con.execute(f"insert into {table} by name select * from rows")
+    con.execute(
+        "insert or ignore into audit.pending_months values (?, ?)",
+        [month.first_day, datetime.now(UTC).replace(tzinfo=None)],
     )
 
 
@@ -55,7 +86,7 @@ def set_run_window(con: duckdb.DuckDBPyConnection, start: date, end: date) -> No
     con.execute("commit")
 
 
-def load_population(landing_dir: Path, work_db: Path, month: str) -> int | None:
+def load_population(landing_dir: Path, work_db: Path, month: Month) -> int | None:
     """Load the month's 16-66 population per municipality, if the reference file is there.
 
     ``<landing>/population/population_16_66.csv`` (``month;kommunekode;population``) is a
@@ -63,7 +94,7 @@ def load_population(landing_dir: Path, work_db: Path, month: str) -> int | None:
     Returns the number of rows loaded, or None when there is no file.
     """
     path = landing_dir / POPULATION_FILE
-    month_start: date = parse_month(month)
+    month_start: date = month.first_day
     if not path.is_file():
         return None
     frame = (
@@ -72,7 +103,7 @@ def load_population(landing_dir: Path, work_db: Path, month: str) -> int | None:
             separator=";",
             schema_overrides={"month": pl.String, "kommunekode": pl.Int16, "population": pl.Int64},
         )
-        .filter(pl.col("month") == month)
+        .filter(pl.col("month") == month.key)
         .with_columns(pl.lit(month_start).alias("month"))
     )
     with connect(work_db) as con:

@@ -5,7 +5,6 @@ The window reaches dbt as data (``raw.run_window``, read by macros/month_window.
 ``partial_parse.msgpack`` from the fixed target folder of the last run.
 """
 
-import os
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -19,12 +18,14 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from lmkpi.settings import Settings, get_settings
+from lmkpi.dbt_child import dbt_child_flags
+from lmkpi.months import Month
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.pending import pending_months, widen_window
 from lmkpi.warehouse.raw import set_run_window
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.partitions import monthly_partitions
+from pipelines.resources import LmkpiSettings
 
 
 class LmkpiDbtTranslator(DagsterDbtTranslator):
@@ -49,13 +50,6 @@ def prepare_dbt_window(work_db: Path, start: date, end: date) -> list[str]:
     return list(DBT_BUILD_ARGS)
 
 
-def dbt_target_path(settings: Settings) -> Path:
-    """One target folder per LMKPI_HOME, reused run after run: dbt's partial-parse state and
-    the last run's artefacts live there (dagster-dbt would otherwise make a new folder in the
-    project for every run)."""
-    return settings.work_dir / "dbt-target"
-
-
 @dbt_assets(
     manifest=lmkpi_dbt_project.manifest_path,
     project=lmkpi_dbt_project,
@@ -66,21 +60,27 @@ def dbt_target_path(settings: Settings) -> Path:
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
-def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmkpi: LmkpiSettings):
     window = context.partition_time_window
-    settings = get_settings()
-    os.environ["LMKPI_WORK_DB"] = str(settings.work_db)  # read by dbt_project/profiles.yml
+    settings = lmkpi.get()
     with writer_lock(settings.work_dir):
         # Months left half-done by an interrupted run are rebuilt too (see pending.py).
         pending = pending_months(settings.work_db)
         start, end = widen_window(window.start.date(), window.end.date(), pending)
         if (start, end) != (window.start.date(), window.end.date()):
+            unpublished = ", ".join(str(Month.of(m)) for m in pending)
             context.log.warning(
-                f"also rebuilding unpublished months {', '.join(str(m)[:7] for m in pending)}: "
-                f"dbt window {start}..{end}"
+                f"also rebuilding unpublished months {unpublished}: dbt window {start}..{end}"
             )
         args = prepare_dbt_window(settings.work_db, start, end)
-        yield from dbt.cli(args, context=context, target_path=dbt_target_path(settings)).stream()
+        # The dbt target folder is one per home, reused run after run: dbt's partial-parse
+        # state lives there (dagster-dbt would otherwise make a new folder for every run).
+        invocation = dbt.cli(
+            [*dbt_child_flags(settings), *args],
+            context=context,
+            target_path=settings.dbt_target_dir,
+        )
+        yield from invocation.stream()
 
 
 def mart_keys() -> list[dg.AssetKey]:

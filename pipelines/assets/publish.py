@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from lmkpi.settings import get_settings
 from lmkpi.warehouse.db import writer_lock
 from lmkpi.warehouse.pending import clear_pending, pending_months
 from lmkpi.warehouse.publish import publish
 from pipelines.assets.dbt import mart_keys
 from pipelines.partitions import monthly_partitions
+from pipelines.resources import LmkpiSettings
 
 
 @dg.asset(
@@ -24,8 +24,10 @@ from pipelines.partitions import monthly_partitions
         "new file and renamed over the previous one, so open sessions are never disturbed."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = get_settings()
+def published_warehouse(
+    context: dg.AssetExecutionContext, lmkpi: LmkpiSettings
+) -> dg.MaterializeResult:
+    settings = lmkpi.get()
     with writer_lock(settings.work_dir):
         started = datetime.now(UTC).replace(tzinfo=None)
         pending = pending_months(settings.work_db)

@@ -1,0 +1,161 @@
+"""``Delivery``: one delivered file, named by the contracts' naming rule, as a value.
+
+A delivery is ``<landing>/<source>/<source>_<YYYY-MM>.<ext>`` (docs/contracts.md, "Common rules").
+This module holds the one file-name parser of lmkpi: the sensor, the schedule, the CLI (also
+for restatements) and the ingest asset all make or take ``Delivery`` values, and nothing else
+splits a file name. A name is accepted only in exactly that form, lower-case ASCII, with an
+extension the source's contract allows, so it is safe in paths, partition keys and SQL
+parameters; anything else is ``bad_file_name`` with the name that was expected.
+"""
+
+import hashlib
+import re
+import shutil
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from lmkpi.contracts import CONTRACTS
+from lmkpi.errors import MissingDelivery
+from lmkpi.ingest.errors import FileRejected, safe_text
+from lmkpi.months import MONTH_PATTERN, Month
+
+
+def _contract(source: str):
+    try:
+        return CONTRACTS[source]
+    except (KeyError, TypeError):
+        raise FileRejected(
+            safe_text(source, quote=False),
+            "unknown_source",
+            f"unknown source {safe_text(source)}; expected one of {', '.join(CONTRACTS)}",
+        ) from None
+
+
+def _pattern(source: str) -> re.Pattern[str]:
+    extensions = "|".join(re.escape(e) for e in _contract(source).extensions)
+    return re.compile(
+        rf"{re.escape(source)}_(?P<key>{MONTH_PATTERN})\.(?P<format>{extensions})", re.ASCII
+    )
+
+
+def expected_names(source: str, month: Month | None = None) -> str:
+    key = month.key if month else "2019-10"
+    return " or ".join(f"{source}_{key}.{e}" for e in _contract(source).extensions)
+
+
+def parse_file_name(source: str, file_name: str) -> tuple[Month, str]:
+    """(month, format) of ``<source>_<YYYY-MM>.<ext>``; FileRejected ``bad_file_name`` else."""
+    match = _pattern(source).fullmatch(file_name) if isinstance(file_name, str) else None
+    if match is None:
+        raise FileRejected(
+            safe_text(file_name, 80, quote=False),
+            "bad_file_name",
+            f"the file name must be <source>_<YYYY-MM>.<ext>, e.g. {expected_names(source)}; "
+            "rename the file",
+        )
+    return Month.parse(match["key"]), match["format"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivered file: what it is for (source, month), where it is, and what it holds."""
+
+    source: str
+    month: Month
+    path: Path
+    format: str  # the extension: csv, parquet, xlsx
+    size: int = field(compare=False)
+
+    @classmethod
+    def at(cls, path: Path, source: str | None = None) -> "Delivery":
+        """The delivery at ``path`` (source = its folder's name unless given).
+
+        Raises FileRejected for a name outside the rule; OSError when the file is gone.
+        """
+        path = Path(path)
+        source = source or path.parent.name
+        month, fmt = parse_file_name(source, path.name)
+        return cls(source=source, month=month, path=path, format=fmt, size=path.stat().st_size)
+
+    @property
+    def file_name(self) -> str:
+        return self.path.name
+
+    @cached_property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @property
+    def signature(self) -> str:
+        """Changes when the file is replaced or rewritten (for the landing sensor's cursor)."""
+        info = self.path.stat()
+        return f"{info.st_mtime_ns}:{info.st_size}"
+
+
+@dataclass(frozen=True)
+class LandingScan:
+    deliveries: list[Delivery]
+    misnamed: list[Path]  # files in a source's folder that do not follow the naming rule
+
+
+def scan_source(landing_dir: Path, source: str) -> LandingScan:
+    """Every file in ``<landing>/<source>/``, sorted by name: deliveries and misnamed files."""
+    _contract(source)
+    folder = landing_dir / source
+    deliveries, misnamed = [], []
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
+                continue  # hidden files (editors, copies in progress) and sub-folders
+            try:
+                deliveries.append(Delivery.at(path, source))
+            except FileRejected:
+                misnamed.append(path)
+    return LandingScan(deliveries, misnamed)
+
+
+def scan_landing(landing_dir: Path, sources: tuple[str, ...] = tuple(CONTRACTS)) -> LandingScan:
+    scans = [scan_source(landing_dir, s) for s in sources]
+    return LandingScan(
+        [d for s in scans for d in s.deliveries], [p for s in scans for p in s.misnamed]
+    )
+
+
+def find_delivery(landing_dir: Path, source: str, month: Month) -> Delivery:
+    """The one file delivered for ``source`` and ``month``; MissingDelivery if there is none."""
+    found = [d for d in scan_source(landing_dir, source).deliveries if d.month == month]
+    if not found:
+        raise MissingDelivery(
+            f"no {source} delivery for {month}: expected {expected_names(source, month)} "
+            f"in {landing_dir / source}"
+        )
+    if len(found) > 1:
+        raise FileRejected(
+            file_name=found[0].file_name,
+            rule="ambiguous_delivery",
+            message=(
+                f"both {' and '.join(d.file_name for d in found)} are in {landing_dir / source}; "
+                "keep exactly one file per source and month"
+            ),
+        )
+    return found[0]
+
+
+def deliver(deliveries: list[Delivery], landing_dir: Path) -> list[Delivery]:
+    """Copy ``deliveries`` into ``<landing>/<source>/`` (as a hidden partial file, renamed when
+    complete, so the landing sensor never sees half a file); return the copies."""
+    copies = []
+    for d in deliveries:
+        target = landing_dir / d.source / d.file_name
+        if target.resolve() != d.path.resolve():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.partial")
+            shutil.copy2(d.path, partial)
+            partial.replace(target)
+        copies.append(Delivery.at(target, d.source))
+    return copies

@@ -1,0 +1,72 @@
+"""The command line as an operator meets it: every lmkpi error is one clear line, status 2."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lmkpi.warehouse.db import writer_lock
+
+LMKPI = str(Path(sys.executable).with_name("lmkpi"))
+
+
+def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [LMKPI, *args], capture_output=True, text=True, timeout=120, env=env or os.environ.copy()
+    )
+
+
+def _one_line(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("load", "--from", "2019-13", "--to", "2019-01"), "not a month: '2019-13'"),
+        (
+            ("load", "--from", "2019-03", "--to", "2019-01"),
+            "ends before it starts: 2019-03..2019-01",
+        ),
+        (("load",), "give --month YYYY-MM"),
+        (("report", "--month", "oktober"), "expected YYYY-MM"),
+    ],
+)
+def test_bad_months_are_one_line_and_status_2(lmkpi_home, args, words):
+    result = _run(*args)
+    assert result.returncode == 2
+    assert words in _one_line(result)
+
+
+def test_a_load_without_a_key_fails_at_once(lmkpi_home, monkeypatch):
+    env = os.environ.copy()
+    env.pop("LMKPI_PSEUDONYM_KEY")
+    started = time.perf_counter()
+    result = _run("load", "--month", "2019-03", env=env)
+    seconds = time.perf_counter() - started
+    assert result.returncode == 2
+    assert "no pseudonym key: set LMKPI_PSEUDONYM_KEY_FILE" in _one_line(result)
+    assert seconds < 5, f"{seconds:.1f} s"
+
+
+def test_a_bad_setting_fails_at_once(lmkpi_home):
+    env = os.environ | {"LMKPI_QUALITY_MAX_REJECT_SHARE": "lots"}
+    result = _run("load", "--month", "2019-03", env=env)
+    assert result.returncode == 2
+    assert "LMKPI_QUALITY_MAX_REJECT_SHARE='lots' is not a valid float" in _one_line(result)
+
+
+def test_a_load_while_another_writes_says_so(lmkpi_home):
+    from lmkpi.settings import get_settings
+
+    with writer_lock(get_settings().work_dir):
+        result = _run("load", "--month", "2019-03", "--wait", "0")
+    assert result.returncode == 2
+    line = _one_line(result)
+    assert "another lmkpi process is writing" in line and "--wait SECONDS" in line
