@@ -34,9 +34,13 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/lmkpi demo
 
+# ruff on the Python; sqlfluff (dialect duckdb, dbt templater, dbt_project/.sqlfluff) on every
+# model. The templater compiles the project against a scratch database, never a real one.
 lint: $(STAMP)
 	$(BIN)/ruff check lmkpi pipelines tests benchmarks
 	$(BIN)/ruff format --check lmkpi pipelines tests benchmarks
+	@mkdir -p data/lint
+	cd dbt_project && LMKPI_WORK_DB=$(CURDIR)/data/lint/lmkpi.duckdb ../$(BIN)/sqlfluff lint models --processes 2
 
 # Two workers (the machine has 2 cores; the end-to-end tests are dbt-bound). The kill loop runs
 # LMKPI_KILL_LOOPS random kills (50 by default; 4 here to keep CI under 20 minutes).

@@ -98,7 +98,7 @@ def test_dbt_window_is_data_not_vars(tmp_path):
     args = prepare_dbt_window(work_db, date(2019, 4, 1), date(2019, 5, 1))
     with duckdb.connect(str(work_db), read_only=True) as con:
         assert con.sql("select * from raw.run_window").fetchall() == [
-            (date(2019, 4, 1), date(2019, 5, 1))
+            (date(2019, 4, 1), date(2019, 5, 1), date(2017, 1, 1))  # window, history start
         ]
     with duckdb.connect(str(work_db)) as con, pytest.raises(duckdb.ConstraintException):
         set_run_window(con, date(2019, 5, 1), date(2019, 5, 1))  # empty window: refused

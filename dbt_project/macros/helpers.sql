@@ -38,3 +38,11 @@
 {% macro address_key(column) -%}
     trim(regexp_replace(regexp_replace(lower({{ column }}), '[^\p{L}\p{N}]+', ' ', 'g'), '\s+', ' ', 'g'))
 {%- endmacro %}
+
+{#-
+    A goal's value compared with a limit in the goal's direction (column `direction`: 'max' for
+    targets not to exceed, 'min' for targets to reach). Null when either side is null.
+-#}
+{% macro goal_reached(value, limit) -%}
+    ((direction = 'max' and {{ value }} <= {{ limit }}) or (direction = 'min' and {{ value }} >= {{ limit }}))
+{%- endmacro %}

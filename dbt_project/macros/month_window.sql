@@ -2,7 +2,7 @@
     The window [start_month, end_month) of months an incremental model rebuilds.
     Half-open on purpose: BETWEEN would also touch the next month.
 
-    The pipeline writes the window into the table raw.run_window before each dbt run
+    The pipeline writes the window into the source raw.run_window before each dbt run
     (lmkpi.warehouse.raw.set_run_window), so the SQL reads it at run time. It is data rather
     than a dbt var because changing `--vars` makes dbt re-parse the whole project on every
     run (about 7 s), while a table leaves partial parsing valid. When the vars start_month and
@@ -13,7 +13,7 @@
 -#}
 {% macro window_start(months_before=0) -%}
     {%- set start = var("start_month", none) -%}
-    {%- set start = ("date '" ~ start ~ "'") if start else "(select start_month from raw.run_window)" -%}
+    {%- set start = ("date '" ~ start ~ "'") if start else "(select start_month from " ~ source("raw", "run_window") ~ ")" -%}
     {%- if months_before | int == 0 -%}
         {{ start }}
     {%- else -%}
@@ -23,7 +23,12 @@
 
 {% macro window_end() -%}
     {%- set end = var("end_month", none) -%}
-    {{- ("date '" ~ end ~ "'") if end else "(select end_month from raw.run_window)" -}}
+    {{- ("date '" ~ end ~ "'") if end else "(select end_month from " ~ source("raw", "run_window") ~ ")" -}}
+{%- endmacro %}
+
+{#- The first month of history (lmkpi.settings.HISTORY_START), as the pipeline wrote it. -#}
+{% macro history_start() -%}
+    (select history_start from {{ source("raw", "run_window") }})
 {%- endmacro %}
 
 {% macro month_window(column, months_before=0) -%}

@@ -34,17 +34,20 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{source} as select * from empty")
     population = pl.DataFrame(schema=POPULATION_SCHEMA)  # noqa: F841
     con.execute("create table if not exists raw.population as select * from population")
-    # The month window [start_month, end_month) dbt's incremental models rebuild. The
-    # pipeline sets it before each dbt run (set_run_window); the default is everything.
+    # What dbt reads from the pipeline (the dbt source raw.run_window): the month window
+    # [start_month, end_month) its incremental models rebuild, set before each dbt run
+    # (set_run_window; the default is everything), and the first month of history.
     con.execute(
         "create table if not exists raw.run_window "
         "(start_month date not null, end_month date not null, check (start_month < end_month))"
     )
+    con.execute("alter table raw.run_window add column if not exists history_start date")
     con.execute(
-        "insert into raw.run_window select ?, date '2100-01-01' "
-        "where not exists (select 1 from raw.run_window)",
-        [HISTORY_START.first_day],
+        "insert into raw.run_window (start_month, end_month, history_start) "
+        "select ?, date '2100-01-01', ? where not exists (select 1 from raw.run_window)",
+        [HISTORY_START.first_day, HISTORY_START.first_day],
     )
+    con.execute("update raw.run_window set history_start = ?", [HISTORY_START.first_day])
 
 
 def raw_table(source: str) -> str:
@@ -82,7 +85,10 @@ def set_run_window(con: duckdb.DuckDBPyConnection, start: date, end: date) -> No
     ensure_raw_tables(con)
     con.execute("begin")
     con.execute("delete from raw.run_window")
-    con.execute("insert into raw.run_window values (?, ?)", [start, end])
+    con.execute(
+        "insert into raw.run_window (start_month, end_month, history_start) values (?, ?, ?)",
+        [start, end, HISTORY_START.first_day],
+    )
     con.execute("commit")
 
 

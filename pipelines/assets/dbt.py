@@ -43,6 +43,20 @@ DBT_BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
 test suite (tests/test_dbt_project.py), not in every load."""
 
 
+run_window = dg.AssetSpec(
+    key=["raw", "run_window"],
+    group_name="ingest",
+    partitions_def=monthly_partitions,
+    kinds={"duckdb"},
+    description=(
+        "The month window [start, end) dbt's incremental models rebuild, and the first month of "
+        "history: a one-row table the dbt step writes itself before each dbt run "
+        "(prepare_dbt_window), read by the models through the month_window macros. It is not "
+        "materialized on its own."
+    ),
+)
+
+
 def prepare_dbt_window(work_db: Path, start: date, end: date) -> list[str]:
     """Write the window [start, end) where the models read it; return the dbt command."""
     with connect(work_db) as con:

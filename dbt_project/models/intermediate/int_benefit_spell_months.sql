@@ -9,7 +9,7 @@
 
 {#-
     Spells (forløb) carried across monthly partitions, one row per person × spell type × month
-    × spell: the part of the spell inside the month and the spell's first day (DOMAIN.md §1: a
+    × spell: the part of the spell inside the month and the spell's first day (docs/domain.md §1: a
     gap of one day or more ends a spell; a change of age, municipality or other attribute does
     not). Spell types: every status code on its own, plus `public_benefit` = any day on one of
     the plan's 12 groups (is_public_benefit_plan), where the codes in var
@@ -60,8 +60,7 @@ status_pieces as (
 
 public_benefit_pieces as (
 
-    select
-        status_pieces.* replace ('public_benefit' as spell_type),
+    select status_pieces.* replace ('public_benefit' as spell_type),
 
     from status_pieces
     inner join catalogue on status_pieces.spell_type = catalogue.benefit_code
@@ -153,7 +152,7 @@ spell_starts as (
             else window_spells.start_estimate_date
         end as spell_start_date,
         {% else %}
-        window_spells.start_estimate_date as spell_start_date,
+            window_spells.start_estimate_date as spell_start_date,
         {% endif %}
 
     from window_spells

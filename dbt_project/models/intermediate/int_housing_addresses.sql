@@ -56,8 +56,6 @@ final as (
         cleaned.municipality_code,
         cleaned.address_as_delivered,
         cleaned.address_key,
-        coalesce(alias_keys.address, cleaned.address_cleaned) as address,
-        alias_keys.address is not null as is_address_mapped,
         cleaned.rooms,
         cleaned.vacant_rooms,
         cleaned.housed,
@@ -65,6 +63,8 @@ final as (
         cleaned.moved_to_permanent,
         cleaned.rent_arrears_persons,
         cleaned.rent_arrears_dkk,
+        coalesce(alias_keys.address, cleaned.address_cleaned) as address,
+        alias_keys.address is not null as is_address_mapped,
 
     from cleaned
     left join alias_keys

@@ -8,7 +8,7 @@
 }}
 
 {#-
-    Jobloggen per person and month (DOMAIN.md §4, issue 7). Population: persons aged 16-66 with
+    Jobloggen per person and month (docs/domain.md §4, issue 7). Population: persons aged 16-66 with
     KONT and visitation jobparat on at least one day of the month (from ydelser), in the
     municipality of their last such day. A municipality's month without any joblog
     registration is left out (no file delivered is not the same as nobody searching).
@@ -128,7 +128,7 @@ person_months as (
         population.availability,
         coalesce(applications_per_month.applications, 0) as applications,
         {% if var('joblog_prorate_threshold') %}
-        round({{ var('joblog_green_threshold') }} * population.availability, 6)
+            round({{ var('joblog_green_threshold') }} * population.availability, 6)
         {% else %}
         {{ var('joblog_green_threshold') }}
         {% endif %} as green_threshold,

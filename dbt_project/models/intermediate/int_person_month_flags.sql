@@ -1,6 +1,6 @@
 {#-
     One row per person × month × municipality with the flags the share measures count
-    (DOMAIN.md §3, issue 6). A flag is true when at least one day of the month qualifies.
+    (docs/domain.md §3, issue 6). A flag is true when at least one day of the month qualifies.
     Age 16-66 (vars min_age/max_age) at the time, except the refugee population (goal 6 and
     follow-up b: vars refugee_min_age-max_age, residence permit from var refugee_permit_from).
     A person who moves in the month appears under both municipalities.
@@ -53,7 +53,8 @@ final as (
         coalesce(max(origin) filter (where origin <> 'unknown'), 'unknown') as origin,
         bool_or(is_working_age) as is_working_age,
         bool_or(is_benefit) as has_benefit_day,
-        -- goal 4: unemployed (var unemployed_benefit_codes) in any offer / in a company-directed one
+        -- goal 4: unemployed (var unemployed_benefit_codes) in any offer / in a
+        -- company-directed one
         bool_or(is_working_age and is_unemployed_benefit and offer_type is not null)
             as is_unemployed_in_offer,
         bool_or(is_working_age and is_unemployed_benefit and is_company_directed_offer)

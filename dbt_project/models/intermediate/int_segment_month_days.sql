@@ -1,6 +1,6 @@
 {#-
     Each segment clipped to its reporting month: the days it covers inside the month, and the
-    person's age on the first of those days (DOMAIN.md §1: age 16-66 at the time of the spell).
+    person's age on the first of those days (docs/domain.md §1: age 16-66 at the time of the spell).
     A segment still running (no end date) runs to the end of the month.
 -#}
 with

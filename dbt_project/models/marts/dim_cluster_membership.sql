@@ -1,5 +1,5 @@
 {#-
-    Comparable-municipality clusters as data (seed `clusters`, DOMAIN.md §6): one row per
+    Comparable-municipality clusters as data (seed `clusters`, docs/domain.md §6): one row per
     scheme × municipality. Any number of schemes can be added to the seed; a municipality
     belongs to at most one cluster per scheme.
 -#}

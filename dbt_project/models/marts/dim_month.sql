@@ -1,5 +1,6 @@
 {#-
-    One row per calendar month from var calendar_start to var calendar_end (inclusive), with
+    One row per calendar month from the first month of history (macro history_start, written
+    by the pipeline from lmkpi.settings.HISTORY_START) to var calendar_end (inclusive), with
     the jobindsats period code (`2019M10`) and the month's length in days.
 -#}
 with
@@ -8,7 +9,7 @@ months as (
 
     select cast(month as date) as month
     from generate_series(
-        date '{{ var("calendar_start") }}',
+        {{ history_start() }},
         date '{{ var("calendar_end") }}',
         interval 1 month
     ) as months (month)

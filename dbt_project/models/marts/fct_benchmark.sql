@@ -8,7 +8,7 @@
 }}
 
 {#-
-    Each municipality beside its comparison areas, per measure and month (issue 6, DOMAIN.md
+    Each municipality beside its comparison areas, per measure and month (issue 6, docs/domain.md
     §6): one row for the municipality itself (area_type `municipality`), one per cluster it
     belongs to (`cluster`, one per scheme of dim_cluster_membership), its RAR (`rar`), its
     2007-14 employment region (`br`) and the whole country (`country`).
@@ -156,11 +156,13 @@ beside as (
         area_totals.municipalities_with_data,
         area_totals.numerator,
         area_totals.denominator,
+        area_totals.population_16_66,
         case
-            when catalogue.kind = 'share' then area_totals.numerator / nullif(area_totals.denominator, 0)
+            when
+                catalogue.kind = 'share'
+                then area_totals.numerator / nullif(area_totals.denominator, 0)
             else area_totals.numerator
         end as value,
-        area_totals.population_16_66,
         case
             when catalogue.kind = 'level'
                 then area_totals.numerator / nullif(area_totals.population_16_66, 0)

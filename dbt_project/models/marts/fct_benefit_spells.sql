@@ -9,7 +9,7 @@
 
 {#-
     Spells (forløb) per month × municipality × spell type × age band × duration band, from
-    int_benefit_spell_months (DOMAIN.md §1: a gap of one day or more ends a spell, a change of
+    int_benefit_spell_months (docs/domain.md §1: a gap of one day or more ends a spell, a change of
     attribute does not). Spell types: each status code, and `public_benefit` (any of the plan's
     12 groups, ADAG_SYG bridging). A spell counts in a month when it has a day in it; its
     duration is the days from its first day to its last day in the month, and the band is
@@ -19,7 +19,7 @@
     month has been loaded without it; so each run rebuilds the month before the window too
     (pre-hook deletes [start_month - 1 month, end_month)). A spell still running at the end
     of the latest loaded month is not ended. Aggregated: the person-level spells stay in the
-    working database (int_benefit_spell_months, int_benefit_spells).
+    working database (int_benefit_spell_months).
 -#}
 with
 

@@ -8,7 +8,7 @@
 }}
 
 {#-
-    Full-time persons (fuldtidspersoner), DOMAIN.md §1: days on the status inside the month
+    Full-time persons (fuldtidspersoner), docs/domain.md §1: days on the status inside the month
     divided by the calendar days of the month, summed over persons. Every status code is kept
     (also non-benefits such as BESK), so the grain is complete; the benefit catalogue
     (dim_benefit) says which codes count in which measure.

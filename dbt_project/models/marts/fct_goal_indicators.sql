@@ -126,7 +126,8 @@ baseline_averages as (
     inner join measures
         on
             tracked_goals.measure = measures.measure
-            and measures.month between tracked_goals.status_from_month and tracked_goals.status_to_month
+            and measures.month
+            between tracked_goals.status_from_month and tracked_goals.status_to_month
     where tracked_goals.target_type like 'monthly_average%'
     group by tracked_goals.goal_id, measures.municipality_code
 
@@ -168,7 +169,8 @@ running as (
         avg(value) over (
             partition by goal_id, municipality_code
             order by month
-            rows between {{ var('goal_projection_recent_months') | int - 1 }} preceding and current row
+            rows between {{ var('goal_projection_recent_months') | int - 1 }} preceding
+            and current row
         ) as recent_average,
         date_diff('month', month, target_month) as months_remaining,
 
@@ -193,9 +195,10 @@ measured as (
         end as progress,
         case
             when target_type like 'relative_change%'
-                then target_value
-                * date_diff('month', baseline_month, month)
-                / nullif(date_diff('month', baseline_month, target_month), 0)
+                then
+                    target_value
+                    * date_diff('month', baseline_month, month)
+                    / nullif(date_diff('month', baseline_month, target_month), 0)
         end as expected_progress,
         case
             when target_type like 'relative_change%' then baseline_value * (1 + target_value)
@@ -203,8 +206,9 @@ measured as (
         end as target_level,
         case
             when target_type like 'monthly_average%'
-                then (value_sum_to_date + months_remaining * recent_average)
-                / nullif(months_with_data + months_remaining, 0)
+                then
+                    (value_sum_to_date + months_remaining * recent_average)
+                    / nullif(months_with_data + months_remaining, 0)
         end as projected_value,
 
     from running
@@ -219,30 +223,24 @@ assessed as (
             when target_type = 'qualitative' then 'qualitative'
             when value is null then 'no_data'
             when target_type = 'follow' then 'no_target'
-            when target_type like 'relative_change%' and baseline_value is null then 'no_data'
-            when target_type like 'relative_change%' and baseline_value = 0 then 'no_data'
-            when target_type like 'relative_change%' and month = target_month
-                then case
-                    when (direction = 'max' and progress <= target_value)
-                        or (direction = 'min' and progress >= target_value) then 'met'
-                    else 'not_met'
-                end
+            when target_type like 'relative_change%' and coalesce(baseline_value, 0) = 0
+                then 'no_data'
+            when month = target_month
+                then
+                    case
+                        when
+                            {{ goal_reached('progress', 'target_value') }}
+                            then 'met'
+                        else 'not_met'
+                    end
             when target_type like 'relative_change%'
                 then case
-                    when (direction = 'max' and progress <= expected_progress)
-                        or (direction = 'min' and progress >= expected_progress) then 'on_track'
+                    when {{ goal_reached('progress', 'expected_progress') }} then 'on_track'
                     else 'off_track'
-                end
-            when target_type like 'monthly_average%' and month = target_month
-                then case
-                    when (direction = 'max' and progress <= target_value)
-                        or (direction = 'min' and progress >= target_value) then 'met'
-                    else 'not_met'
                 end
             when target_type like 'monthly_average%'
                 then case
-                    when (direction = 'max' and projected_value <= target_value)
-                        or (direction = 'min' and projected_value >= target_value) then 'on_track'
+                    when {{ goal_reached('projected_value', 'target_value') }} then 'on_track'
                     else 'off_track'
                 end
         end as status,
@@ -257,8 +255,12 @@ explained as (
         *,
         case
             when status = 'qualitative' then qualitative_reason
-            when status = 'no_data' and value is null then 'no value of the measure for this municipality and month'
-            when status = 'no_data' then 'no baseline value (measure missing or 0 in the baseline month)'
+            when
+                status = 'no_data' and value is null
+                then 'no value of the measure for this municipality and month'
+            when
+                status = 'no_data'
+                then 'no baseline value (measure missing or 0 in the baseline month)'
             when status = 'no_target' then 'follow-up measure without a target'
             when target_type like 'relative_change%' and month = target_month
                 then 'change since the baseline month compared with the target'

@@ -1,5 +1,5 @@
 {#-
-    Temporary housing per municipality and calendar year (DOMAIN.md §5): the annual flow to
+    Temporary housing per municipality and calendar year (docs/domain.md §5): the annual flow to
     permanent housing (sum of the months' moves), average and peak number housed, and the
     year-end position (the last month delivered in the year) of rooms, vacancies and rent
     arrears. Rebuilt in full each run from fct_housing_municipality (a few rows per month).
@@ -15,8 +15,8 @@ monthly as (
 annual as (
 
     select
-        year(month) as year,
         municipality_code,
+        year(month) as year,
         count(*) as months_reported,
         max(month) as last_month_reported,
         sum(moved_to_permanent) as moved_to_permanent,

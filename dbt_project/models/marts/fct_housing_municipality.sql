@@ -8,7 +8,7 @@
 }}
 
 {#-
-    Temporary housing totals per municipality and month (DOMAIN.md §5): addresses, rooms,
+    Temporary housing totals per municipality and month (docs/domain.md §5): addresses, rooms,
     vacant rooms, persons housed, occupancy (housed / rooms), addresses over capacity, moves
     to permanent housing and rent arrears; addresses opened (delivered this month, not the
     month before) and closed (delivered the month before, not this month).

@@ -8,7 +8,7 @@
 }}
 
 {#-
-    Temporary housing for refugees per address and month (DOMAIN.md §5, issue 7). Address
+    Temporary housing for refugees per address and month (docs/domain.md §5, issue 7). Address
     names are normalised through the seed `housing_address_aliases` (int_housing_addresses);
     rows that resolve to the same address in a month are added up. An address that is not
     delivered in a month has no row that month; `was_present_previous_month` tells a new or

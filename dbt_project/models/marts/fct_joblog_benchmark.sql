@@ -8,7 +8,7 @@
 }}
 
 {#-
-    The Jobloggen benchmark per municipality and month (DOMAIN.md §4, issue 7): jobparate
+    The Jobloggen benchmark per municipality and month (docs/domain.md §4, issue 7): jobparate
     kontanthjælp recipients (population) by smiley, shares, persons red three months running,
     and the rank on the share red (1 = most red) among municipalities with a population of at
     least var joblog_min_population (default 40); smaller municipalities are shown with

@@ -1,5 +1,5 @@
 {#-
-    The national view as the ministry publishes it (DOMAIN.md §4): all municipalities and the
+    The national view as the ministry publishes it (docs/domain.md §4): all municipalities and the
     country for the var joblog_published_months (12) most recent months, lagging var
     joblog_publication_lag_months (3) behind the latest month with Jobloggen data, as STAR
     publishes with about a three-month lag. Set the lag var to 0 to see our own latest 12
@@ -25,11 +25,9 @@ published_window as (
         latest_month,
         cast(latest_month - interval {{ var('joblog_publication_lag_months') | int }} month as date)
             as last_published_month,
-        cast(
-            latest_month - interval (
-                {{ var('joblog_publication_lag_months') | int + var('joblog_published_months') | int - 1 }}
-            ) month as date
-        ) as first_published_month,
+        {%- set months_back = var('joblog_publication_lag_months') | int
+            + var('joblog_published_months') | int - 1 %}
+        cast(latest_month - interval {{ months_back }} month as date) as first_published_month,
     from latest
 
 ),
@@ -49,4 +47,5 @@ final as (
 
 )
 
-select * from final
+-- final selects benchmark.*: the columns of fct_joblog_benchmark (listed in the contract)
+select * from final  -- noqa: AM04

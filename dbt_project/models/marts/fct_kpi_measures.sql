@@ -8,7 +8,7 @@
 }}
 
 {#-
-    Every measure of the plan's goals and follow-ups (issue 6, DOMAIN.md §3) per municipality
+    Every measure of the plan's goals and follow-ups (issue 6, docs/domain.md §3) per municipality
     and month, as numerator / denominator / value. Levels: value = numerator (denominator
     null, except follow-up f where it is the persons behind the count). Shares: value =
     numerator / denominator, persons with at least one qualifying day in the month. The
@@ -94,7 +94,10 @@ target_group_ftp as (
             where age_band = '16-29' and (
                 benefit_code = 'ADAG'
                 or (benefit_code = 'KONT' and visitation = 'jobparat')
-                or (benefit_code = 'UDD' and visitation in ('uddannelsesparat', 'aabenlyst_uddannelsesparat'))
+                or (
+                    benefit_code = 'UDD'
+                    and visitation in ('uddannelsesparat', 'aabenlyst_uddannelsesparat')
+                )
             )
         ) as ftp_youth_job_education_ready,
         sum(full_time_persons) filter (
@@ -139,7 +142,7 @@ long_term_cash as (
         {{ month_window('month') }}
         and spell_type = 'KONT'
         and spell_start_date
-            < cast(last_day(month) - interval {{ var('long_unemployment_months') | int }} month as date)
+        < cast(last_day(month) - interval {{ var('long_unemployment_months') | int }} month as date)
 
 ),
 
@@ -186,11 +189,30 @@ integration_companies as (
 
 ),
 
+person_flags as (
+
+    select
+        person_months.*,
+        long_term_cash.person_id is not null as is_long_term_cash,
+        ended_igu.person_id is not null as has_ended_igu,
+
+    from person_months
+    left join long_term_cash
+        on
+            person_months.month = long_term_cash.month
+            and person_months.person_id = long_term_cash.person_id
+    left join ended_igu
+        on
+            person_months.month = ended_igu.month
+            and person_months.person_id = ended_igu.person_id
+
+),
+
 person_counts as (
 
     select
-        person_months.month,
-        person_months.municipality_code,
+        month,
+        municipality_code,
         count(*) filter (where is_unemployed_in_offer) as unemployed_in_offer,
         count(*) filter (where is_unemployed_in_company_offer) as unemployed_in_company_offer,
         count(*) filter (where is_sickness_benefit) as sickness_benefit,
@@ -211,25 +233,17 @@ person_counts as (
         count(*) filter (
             where is_activity_ready_company_offer and sex = 'K' and origin = 'ikke_vestlig'
         ) as nonwestern_women_activity_ready_company_offer,
-        count(*) filter (where is_cash_activity_ready and long_term_cash.person_id is not null)
+        count(*) filter (where is_cash_activity_ready and is_long_term_cash)
             as persons_long_term_cash_activity_ready,
         coalesce(sum(conversations_cash_activity_ready) filter (
-            where is_cash_activity_ready and long_term_cash.person_id is not null
+            where is_cash_activity_ready and is_long_term_cash
         ), 0) as conversations_long_term_cash_activity_ready,
-        count(*) filter (where ended_igu.person_id is not null) as ended_igu,
-        count(*) filter (where ended_igu.person_id is not null and not has_benefit_day)
+        count(*) filter (where has_ended_igu) as ended_igu,
+        count(*) filter (where has_ended_igu and not has_benefit_day)
             as self_supporting_after_igu,
 
-    from person_months
-    left join long_term_cash
-        on
-            person_months.month = long_term_cash.month
-            and person_months.person_id = long_term_cash.person_id
-    left join ended_igu
-        on
-            person_months.month = ended_igu.month
-            and person_months.person_id = ended_igu.person_id
-    group by person_months.month, person_months.municipality_code
+    from person_flags
+    group by month, municipality_code
 
 ),
 
@@ -241,7 +255,8 @@ wide as (
         coalesce(public_benefits.full_time_persons_national, 0) as ftp_public_benefits_national,
         coalesce(public_benefits.persons_plan_overlap_removed, 0)
             as persons_public_benefits_overlap_removed,
-        coalesce(target_group_ftp.ftp_youth_job_education_ready, 0) as ftp_youth_job_education_ready,
+        coalesce(target_group_ftp.ftp_youth_job_education_ready, 0)
+            as ftp_youth_job_education_ready,
         coalesce(target_group_ftp.ftp_youth_activity_ready, 0) as ftp_youth_activity_ready,
         coalesce(target_group_ftp.ftp_cash_benefit_job_ready, 0) as ftp_cash_benefit_job_ready,
         coalesce(long_spells.persons_public_benefits_over_52_weeks, 0)
@@ -272,14 +287,14 @@ wide as (
 unpivoted as (
 
     {% for measure, numerator, denominator in measures %}
-    select
-        month,
-        municipality_code,
-        '{{ measure }}' as measure,
-        cast({{ numerator }} as double) as numerator,
-        cast({{ denominator }} as double) as denominator,
-    from wide
-    {% if not loop.last %}union all{% endif %}
+        select
+            month,
+            municipality_code,
+            '{{ measure }}' as measure,
+            cast({{ numerator }} as double) as numerator,
+            cast({{ denominator }} as double) as denominator,
+        from wide
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

@@ -9,7 +9,7 @@
 
 {#-
     Persons on public benefits (offentlig forsørgelse) per municipality and month, age 16-66.
-    DOMAIN.md §1-2: the total is the sum over benefit groups with NO overlap removal
+    docs/domain.md §1-2: the total is the sum over benefit groups with NO overlap removal
     [official]; the overlap-removed count of distinct persons is an extra, named as such.
     `plan` = the 12 groups of Beskæftigelsesplan 2019; `national` = the ministerial measure
     (adds efterløn). ADAG_SYG counts in neither (benefit catalogue seed).
@@ -36,12 +36,12 @@ final as (
         cast(segment_days.municipality_code as integer) as municipality_code,
         cast(
             sum(segment_days.benefit_days / segment_days.days_in_month)
-                filter (where benefits.is_public_benefit_plan)
+            filter (where benefits.is_public_benefit_plan)
             as double
         ) as full_time_persons_plan,
         cast(
             sum(segment_days.benefit_days / segment_days.days_in_month)
-                filter (where benefits.is_public_benefit_national)
+            filter (where benefits.is_public_benefit_national)
             as double
         ) as full_time_persons_national,
         cast(

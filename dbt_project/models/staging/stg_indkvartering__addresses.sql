@@ -36,9 +36,9 @@ renamed as (
         ledige_vaerelser as vacant_rooms,
         indkvarterede as housed,
         husstande as households,
-        coalesce(flyttet_permanent, 0) as moved_to_permanent,
         restance_personer as rent_arrears_persons,
         restance_kr as rent_arrears_dkk,
+        coalesce(flyttet_permanent, 0) as moved_to_permanent,
 
     from source
 
