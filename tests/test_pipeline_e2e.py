@@ -237,3 +237,32 @@ def test_failing_critical_check_blocks_only_that_month(lmkpi_home, dbt_manifest)
     write_ydelser(settings.landing_dir, "2019-05", APRIL_2019)
     assert run_monthly_load(settings, Month.parse("2019-05"), triggered_by="test").success
     assert set(_public_benefits(settings.warehouse_db)) == {"2019-03", "2019-05"}
+
+
+def test_a_warning_is_published_and_footnoted_in_the_report(lmkpi_home, dbt_manifest, tmp_path):
+    """A loaded month with a failed warning: the published warehouse has its check row, and
+    the report prints the footnote beside the numbers built from that month."""
+    from fixtures.report import page
+
+    from lmkpi.report import build_report
+
+    settings = get_settings()
+    rows = [dict(r) for r in MARCH_2019]
+    rows[0]["visitation"] = "jobparat"  # ADAG does not take a visitation: a warning only
+    write_ydelser(settings.landing_dir, "2019-03", rows)
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        failed = con.execute(
+            "select c.rule, c.severity, c.failing_rows, c.example_lines, a.outcome "
+            "from audit.check_results c join audit.load_audit a using (load_id) "
+            "where c.outcome = 'failed'"
+        ).fetchall()
+        checked = con.execute("select count(*) from audit.check_results").fetchone()[0]
+    assert failed == [("visitation_only_where_required", "warning", 1, "2", "loaded")]
+    assert checked >= 28  # every rule of the suite that applied, passed or not
+    files = build_report(settings.warehouse_db, 173, "2019-03", tmp_path)
+    html = files.html.read_text(encoding="utf-8")
+    assert page.notes(html).get("front-1-value") == "1"
+    text = page.visible_text(html)
+    assert "1) Advarsel fra kvalitetstjekket af ydelser for marts 2019" in text
+    assert "visitation_only_where_required" in text  # section 8 lists it
