@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lmkpi.errors import LmkpiError
 from lmkpi.months import Month
+from lmkpi.permissions import private_umask
 from lmkpi.settings import HISTORY_START, REPO_ROOT, Settings, get_settings
 
 log = logging.getLogger("lmkpi")
@@ -53,12 +54,19 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _deliver(source_dir: Path, landing_dir: Path) -> int:
-    """Copy deliveries from a folder laid out like the landing folder."""
+    """Copy deliveries from a folder laid out like the landing folder.
+
+    A symlink, folder or device among them refuses the whole copy before anything is copied;
+    a misnamed file is reported (bad_file_name, with the form expected) and not copied.
+    """
     from lmkpi.ingest import deliver, scan_landing
 
     scan = scan_landing(source_dir)
-    for path in scan.misnamed:
-        log.warning("not copied: %s", path)
+    for refused in scan.refused:
+        if refused.error.rule != "bad_file_name":
+            raise refused.error
+    for refused in scan.refused:
+        log.warning("not copied (bad_file_name): %s", refused.error)
     return len(deliver(scan.deliveries, landing_dir))
 
 
@@ -171,10 +179,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from lmkpi.report import build_report, latest_month
 
     month = latest_month(settings.warehouse_db)
-    report = build_report(settings.warehouse_db, DEMO_FOCUS, month, settings.reports_dir / month)
+    report = build_report(
+        settings.warehouse_db,
+        DEMO_FOCUS,
+        month,
+        settings.reports_dir / month,
+        group=settings.publish_group,
+    )
     from lmkpi.dbt_docs import build_docs
 
-    docs = build_docs(settings.warehouse_db, settings.warehouse_dir / "docs")
+    docs = build_docs(
+        settings.warehouse_db, settings.warehouse_dir / "docs", settings.publish_group
+    )
     log.info("demo finished in %.1f s", time.perf_counter() - started)
     sys.stdout.write(headline(settings) + "\n")
     sys.stdout.write(
@@ -263,7 +279,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     out = Path(args.out) if args.out else settings.reports_dir / month
     files = build_report(
-        settings.warehouse_db, args.municipality, month, out, min_count=args.min_count
+        settings.warehouse_db,
+        args.municipality,
+        month,
+        out,
+        min_count=args.min_count,
+        group=settings.publish_group,
     )
     log.info("report in %.1f s: %s, %s", files.seconds, files.html, files.pdf)
     return 0
@@ -300,7 +321,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     try:
-        page = build_docs(settings.warehouse_db, settings.warehouse_dir / "docs")
+        page = build_docs(
+            settings.warehouse_db, settings.warehouse_dir / "docs", settings.publish_group
+        )
     except FileNotFoundError as exc:
         log.error("%s", exc)
         return 1
@@ -428,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    private_umask()  # person-level files are the owner's only (lmkpi.permissions)
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -47,6 +47,9 @@ class Column:
     max_length: int | None = None
     required_when: tuple[str, tuple[str, ...]] | None = None  # (column, values): for suites
     free_text: bool = False  # never leaves the reader
+    # A CPR-like number in a stored text value: "reject" the row, or "mask" the number
+    # (the row loads with "[CPR fjernet]" in its place). Either way the line is reported.
+    cpr_in_text: Literal["reject", "mask"] = "reject"
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,15 @@ INDKVARTERING = SourceContract(
     extensions=("csv", "xlsx"),
     columns=(
         _kommunekode(),
-        Column("adresse", "text", pl.Utf8, True, "address / section", max_length=200),
+        Column(
+            "adresse",
+            "text",
+            pl.Utf8,
+            True,
+            "address / section",
+            max_length=200,
+            cpr_in_text="mask",
+        ),
         _count("vaerelser", True, "rooms"),
         _count("ledige_vaerelser", True, "vacant rooms at month end"),
         _count("indkvarterede", True, "persons housed"),
@@ -257,6 +268,8 @@ REJECT_SCHEMA: dict[str, type[pl.DataType]] = {
 # Whole-file rules: the file is refused before any row is returned (FileRejected.rule).
 FILE_RULES: dict[str, str] = {
     "bad_file_name": "file name is not <source>_<YYYY-MM>.<ext> with an allowed extension",
+    "not_a_regular_file": "a symbolic link, folder or device, not the delivered file itself",
+    "compressed": "the file is compressed (gzip, zip): deliver it uncompressed",
     "month_mismatch": "the month in the file name is not the month being loaded",
     "empty_file": "the file has no bytes or only whitespace",
     "wrong_format": "the content is not the format the extension says (e.g. xlsx named .csv)",
@@ -286,6 +299,7 @@ ROW_RULES: dict[str, str] = {
     "invalid_flag": "not 0 or 1",
     "invalid_format": "text does not have the required form (e.g. CVR = 8 digits)",
     "too_long": "text longer than the contract allows",
+    "cpr_in_text": "a text value holds a CPR-like number (rejected; the value is not shown)",
     "unknown_code": "not one of the allowed codes",
     "unknown_kommunekode": "not one of the 98 municipality codes",
     "out_of_range": "number outside the allowed range (e.g. negative count, omfang not in (0,1])",

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from lmkpi.orchestration import ensure_dbt_manifest
+from lmkpi.permissions import share, shared_dir
 from lmkpi.settings import DBT_PROJECT_DIR
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def disable_tracking(html: str) -> str:
     return html.replace(TRACKING_CALL, "void 0")
 
 
-def build_docs(warehouse_db: Path, out_dir: Path) -> Path:
+def build_docs(warehouse_db: Path, out_dir: Path, group: str | None = None) -> Path:
     """Write ``out_dir/index.html`` (dbt's static docs of the published warehouse)."""
     if not warehouse_db.exists():
         raise FileNotFoundError(f"nothing published yet: {warehouse_db} does not exist")
@@ -79,9 +80,10 @@ def build_docs(warehouse_db: Path, out_dir: Path) -> Path:
         html = disable_tracking(page.read_text(encoding="utf-8"))
         if EXTERNAL_FETCH.search(html):
             raise RuntimeError("dbt's docs page would fetch something from the internet")
-        out_dir.mkdir(parents=True, exist_ok=True)
+        shared_dir(out_dir, group)
         tmp_out = out_dir / ".index.html.tmp"
         tmp_out.write_text(html, encoding="utf-8")
+        share(tmp_out, group)
         os.replace(tmp_out, out_dir / "index.html")
     log.info("wrote dbt docs to %s (%.1f MB)", out_dir / "index.html", len(html) / 1e6)
     return out_dir / "index.html"

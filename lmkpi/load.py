@@ -33,6 +33,7 @@ from lmkpi.quality import (
     validate_read,
     write_summary,
 )
+from lmkpi.permissions import private_file
 from lmkpi.settings import Settings
 from lmkpi.warehouse.archive import archive_delivery
 from lmkpi.warehouse.audit import (
@@ -130,10 +131,45 @@ def load_delivery(
     return commit(settings, LoadOutcome(loaded, report, summary), accepted, rows=True)
 
 
+def refuse(
+    settings: Settings,
+    source: str,
+    month: Month,
+    error: FileRejected,
+    *,
+    triggered_by: str,
+    run_id: str | None = None,
+) -> LoadOutcome:
+    """Record a file refused before anything of it was read (a symlink or other non-regular
+    file, two files for one month): an audit row and a summary; nothing archived or read."""
+    record = LoadRecord(
+        load_id=new_load_id(),
+        source=source,
+        month=month.first_day,
+        file_name=error.file_name,
+        archived_path=None,
+        checksum_sha256=None,
+        size_bytes=None,
+        triggered_by=triggered_by,
+        run_id=run_id,
+        started_at=now(),
+    )
+    report = file_rejected_report(source, month, error)
+    summary = write_summary(report, settings.quality_dir, record.load_id)
+    refused = record.finished(
+        OUTCOME_REJECTED_FILE, str(error), validation_summary=str(summary), checks_blocking=1
+    )
+    with connect(settings.work_db) as con:
+        ensure_audit_tables(con)
+    return commit(settings, LoadOutcome(refused, report, summary))
+
+
 def start_record(
     delivery: Delivery, settings: Settings, triggered_by: str, run_id: str | None
 ) -> LoadRecord:
-    """The audit row of a new load, with the delivery archived."""
+    """The audit row of a new load, with the delivery archived (and, in the landing folder,
+    made the owner's only: it holds CPR numbers)."""
+    private_file(delivery.path)
     return LoadRecord(
         load_id=new_load_id(),
         source=delivery.source,

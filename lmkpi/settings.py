@@ -23,6 +23,7 @@ All state lives under one home folder, ``LMKPI_HOME`` (default ``./data``)::
 | `LMKPI_REQUIRED_SOURCES` | `ydelser` | sources a month cannot be loaded without |
 | `LMKPI_REPORT_MUNICIPALITIES` | `173` | whose reports the reports job renders (or `all`) |
 | `LMKPI_DUCKDB_MEMORY_LIMIT` | `3GB` | DuckDB's memory limit inside dbt (it spills beyond it) |
+| `LMKPI_PUBLISH_GROUP` | (owner's group) | the group that may read the warehouse and reports |
 | `LMKPI_QUALITY_*` | see `QualityConfig` | thresholds of the quality checks |
 """
 
@@ -149,6 +150,22 @@ def _municipalities(value: str) -> tuple[int, ...] | None:
     return tuple(int(v) for v in value.split(","))
 
 
+def _group(value: str) -> str | None:
+    import grp
+
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        grp.getgrnam(value)
+    except KeyError:
+        raise ConfigurationError(
+            f"LMKPI_PUBLISH_GROUP={value!r} is not a group on this machine; name an existing "
+            "group (getent group) or unset it"
+        ) from None
+    return value
+
+
 def _memory_limit(value: str) -> str:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
         raise ConfigurationError(
@@ -167,6 +184,7 @@ class Settings:
     report_municipalities: tuple[int, ...] | None = (173,)  # None: every municipality
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
     quality: QualityConfig = field(default_factory=QualityConfig)
+    publish_group: str | None = None  # LMKPI_PUBLISH_GROUP: may read warehouse/ and reports/
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -186,6 +204,7 @@ class Settings:
                 environ.get("LMKPI_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
             ),
             quality=QualityConfig.from_env(environ),
+            publish_group=_group(environ.get("LMKPI_PUBLISH_GROUP", "")),
         )
         if "home" in overrides:
             overrides["home"] = Path(overrides["home"]).expanduser().resolve()
@@ -241,15 +260,23 @@ class Settings:
         return self.secrets_dir / "pseudonym.key"
 
     def ensure_dirs(self) -> None:
+        """The home's folders, person-level ones owner-only, published ones group-readable
+        (lmkpi.permissions); folders an older version made with the default umask are
+        tightened."""
+        from lmkpi.permissions import private_dir, shared_dir
+
+        self.home.mkdir(parents=True, exist_ok=True)
         for d in (
             self.landing_dir,
             self.archive_dir,
             self.work_dir,
-            self.warehouse_dir,
             self.dagster_home,
-            self.reports_dir,
+            self.quality_dir,
+            self.secrets_dir,
         ):
-            d.mkdir(parents=True, exist_ok=True)
+            private_dir(d)
+        for d in (self.warehouse_dir, self.reports_dir):
+            shared_dir(d, self.publish_group)
 
     def pseudonym_key(self) -> bytes:
         """The secret key for CPR pseudonyms (HMAC-SHA256).
@@ -261,13 +288,7 @@ class Settings:
         if self.key_value:
             key = self.key_value.encode()
         elif self.key_file is not None:
-            try:
-                key = self.key_file.read_bytes().strip()
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"LMKPI_PSEUDONYM_KEY_FILE={self.key_file} cannot be read ({exc.strerror}); "
-                    "point it at the file holding the pseudonym key"
-                ) from None
+            key = read_key_file(self.key_file)
         elif self.demo:
             key = self._demo_key()
         else:
@@ -276,22 +297,66 @@ class Settings:
                 "(at least 32 random bytes, kept outside the repository and the warehouse), "
                 "or LMKPI_PSEUDONYM_KEY; the demo (lmkpi demo) creates a local one"
             )
-        if len(key) < 16:
-            raise ConfigurationError("the pseudonym key is too short: use at least 16 bytes")
+        check_key_strength(key)
         return key
 
     def _demo_key(self) -> bytes:
         key_file = self.demo_key_file
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
+            write_new_key(key_file)
             log.warning(
                 "Demo mode: created a local pseudonym key at %s. Real data needs a key kept "
                 "outside the repository and the warehouse (LMKPI_PSEUDONYM_KEY_FILE).",
                 key_file,
             )
-        return key_file.read_bytes().strip()
+        return read_key_file(key_file)
+
+
+MIN_KEY_BYTES = 32
+MIN_KEY_DISTINCT = 10
+KEY_ADVICE = "make a good one with: lmkpi key new --out FILE (then LMKPI_PSEUDONYM_KEY_FILE=FILE)"
+
+
+def check_key_strength(key: bytes) -> None:
+    """Refuse a key that cannot protect the pseudonyms: shorter than 32 bytes, or of low
+    entropy (fewer than 10 distinct characters, e.g. 32 spaces or 'aaaa...')."""
+    if len(key) < MIN_KEY_BYTES:
+        raise ConfigurationError(
+            f"the pseudonym key is too short ({len(key)} bytes; at least {MIN_KEY_BYTES}); "
+            + KEY_ADVICE
+        )
+    if len(set(key)) < MIN_KEY_DISTINCT:
+        raise ConfigurationError(
+            f"the pseudonym key has too little variety ({len(set(key))} distinct characters; "
+            f"at least {MIN_KEY_DISTINCT}): it is guessable; " + KEY_ADVICE
+        )
+
+
+def read_key_file(path: Path) -> bytes:
+    """The key in ``path``; refused when others than its owner may read it."""
+    try:
+        info = path.stat()
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"LMKPI_PSEUDONYM_KEY_FILE={path} cannot be read ({exc.strerror}); "
+            "point it at the file holding the pseudonym key"
+        ) from None
+    if info.st_mode & 0o077:
+        raise ConfigurationError(
+            f"the pseudonym key file {path} can be read by others (mode "
+            f"{info.st_mode & 0o777:o}); make it the owner's only: chmod 600 {path}"
+        )
+    return key
+
+
+def write_new_key(path: Path) -> Path:
+    """A new random key (32 bytes as 64 hex characters) in a new file, mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return path
 
 
 def get_settings(**overrides) -> Settings:

@@ -26,7 +26,11 @@ def landing_sensor(context: dg.SensorEvaluationContext, lmkpi: LmkpiSettings):
     """Start a run for the month of every new or changed file in the landing folder."""
     settings = lmkpi.get()
     previous = json.loads(context.cursor) if context.cursor else {}
-    deliveries = scan_landing(settings.landing_dir).deliveries
+    scan = scan_landing(settings.landing_dir)
+    deliveries = scan.deliveries
+    for refused in scan.refused:  # misnamed files, symlinks: said once, never loaded
+        if f"{refused.source}/{refused.path.name}" not in previous:
+            context.log.warning(f"{refused.source}: {refused.error} ({refused.error.rule})")
     current = {f"{d.source}/{d.file_name}": (d.month, d.signature) for d in deliveries}
     changed: dict[Month, list[str]] = defaultdict(list)
     for name, (month, signature) in current.items():
@@ -48,7 +52,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, lmkpi: LmkpiSettings):
                 tags={"lmkpi/triggered_by": "sensor"},
             )
         )
-    context.update_cursor(json.dumps({n: sig for n, (_, sig) in current.items()}))
+    seen = {f"{r.source}/{r.path.name}": "refused" for r in scan.refused}
+    context.update_cursor(json.dumps(seen | {n: sig for n, (_, sig) in current.items()}))
     if requests:
         return requests
     return dg.SkipReason(

@@ -8,6 +8,7 @@ their home folder and demo mode without touching ``os.environ``.
 
 import dagster as dg
 
+from lmkpi.permissions import private_umask
 from lmkpi.settings import Settings
 
 
@@ -16,6 +17,11 @@ class LmkpiSettings(dg.ConfigurableResource):
 
     home: str | None = None  # default: LMKPI_HOME
     demo: bool | None = None  # default: LMKPI_DEMO
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Everything the run (and the dbt it starts) creates is the owner's only; what is
+        # published is opened to the publish group explicitly (lmkpi.permissions).
+        private_umask()
 
     def get(self) -> Settings:
         overrides = {"home": self.home, "demo": self.demo}

@@ -30,7 +30,7 @@ from extract_builders import read_file
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = tomllib.loads((CORPUS / "cases.toml").read_text(encoding="utf-8"))["case"]
-KEY = b"test-key-0123456789abcdef"
+KEY = b"test-key-not-secret-0123456789abcdef"
 CONFIG = QualityConfig()  # the defaults, whatever the environment says
 CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 DIGIT_RUN = re.compile(r"\d{9,}")

@@ -28,7 +28,7 @@ from lmkpi.quality.suites import SCOPES, load_rules, parameters, suite_path
 
 from extract_builders import MARCH_2019, read_file, write_ydelser
 
-KEY = b"test-key-0123456789abcdef"
+KEY = b"test-key-not-secret-0123456789abcdef"
 VALID = Path(__file__).parent / "fixtures" / "extracts" / "valid"
 CONFIG = QualityConfig()
 OCTOBER = Month(2019, 10)

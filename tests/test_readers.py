@@ -19,7 +19,7 @@ from lmkpi.ingest import SOURCES, ReadResult
 from extract_builders import read_file
 
 VALID = Path(__file__).parent / "fixtures" / "extracts" / "valid"
-KEY = b"test-key-0123456789abcdef"
+KEY = b"test-key-not-secret-0123456789abcdef"
 MONTH = "2019-10"
 CPR_LIKE = re.compile(r"\d{6}-?\d{4}")
 

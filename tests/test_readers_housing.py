@@ -14,7 +14,7 @@ from lmkpi.months import Month
 from extract_builders import read_file
 
 ANNUAL = Path(__file__).parent / "fixtures" / "extracts" / "housing_annual_2019.csv"
-KEY = b"test-key-0123456789abcdef"
+KEY = b"test-key-not-secret-0123456789abcdef"
 
 
 def test_split_csv_sheet_into_filled_months() -> None:

@@ -19,7 +19,7 @@ from lmkpi.months import Month
 from extract_builders import read_file
 
 VALID = Path(__file__).parent / "fixtures" / "extracts" / "valid"
-KEY = b"test-key-0123456789abcdef"
+KEY = b"test-key-not-secret-0123456789abcdef"
 MONTH = "2019-10"
 YDELSER_HEADER = (
     "cpr;kommunekode;ydelse;startdato;slutdato;omfang;visitation;tilbud;tilbud_cvr;"

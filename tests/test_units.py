@@ -57,10 +57,45 @@ def test_no_pseudonym_key_outside_demo_mode(tmp_path, monkeypatch):
 
 def test_key_file_is_read(tmp_path, monkeypatch):
     key_file = tmp_path / "k"
-    key_file.write_text("a-long-enough-secret-key\n")
+    key_file.write_text("a-long-enough-secret-key-0123456789\n")
+    key_file.chmod(0o600)
     monkeypatch.delenv("LMKPI_PSEUDONYM_KEY", raising=False)
     monkeypatch.setenv("LMKPI_PSEUDONYM_KEY_FILE", str(key_file))
-    assert get_settings().pseudonym_key() == b"a-long-enough-secret-key"
+    assert get_settings().pseudonym_key() == b"a-long-enough-secret-key-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("content", "mode", "words"),
+    [
+        ("a-long-enough-secret-key-0123456789", 0o644, "can be read by others (mode 644)"),
+        ("a-long-enough-secret-key-0123456789", 0o640, "chmod 600"),
+        ("short-key-0123456789", 0o600, "too short (20 bytes; at least 32)"),
+        ("ab" * 20, 0o600, "too little variety (2 distinct characters"),
+        (" " * 16, 0o600, "too short (0 bytes"),
+        ("a" * 40, 0o600, "lmkpi key new --out FILE"),
+    ],
+)
+def test_a_weak_or_exposed_key_is_refused_saying_how_to_make_one(
+    tmp_path, monkeypatch, content, mode, words
+):
+    key_file = tmp_path / "k"
+    key_file.write_text(content)
+    key_file.chmod(mode)
+    monkeypatch.delenv("LMKPI_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("LMKPI_PSEUDONYM_KEY_FILE", str(key_file))
+    with pytest.raises(ConfigurationError) as info:
+        get_settings().pseudonym_key()
+    assert words in str(info.value) and content not in str(info.value)
+
+
+def test_key_new_writes_a_strong_private_key(tmp_path):
+    from lmkpi.settings import check_key_strength, write_new_key
+
+    path = write_new_key(tmp_path / "secrets" / "lmkpi.key")
+    assert path.stat().st_mode & 0o777 == 0o600
+    check_key_strength(path.read_bytes().strip())
+    with pytest.raises(FileExistsError):
+        write_new_key(path)  # never overwrites a key
 
 
 def test_settings_are_read_at_call_time(tmp_path, monkeypatch):

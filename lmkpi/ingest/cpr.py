@@ -13,20 +13,22 @@ scan (or a person) would take for a CPR number.
 
 import binascii
 import hashlib
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from lmkpi.errors import ConfigurationError
 
-_SHAPE = r"^\d{6}-?\d{4}$"
+_SHAPE = r"^[0-9]{6}-?[0-9]{4}$"  # ASCII digits only: polars' \d also takes ０-９ and ٠-٩
 _TO_LETTERS = bytes.maketrans(b"0123456789abcdef", b"abcdefghijklmnop")
 PSEUDONYM_LENGTH = 32  # letters; 128 bits
-MIN_KEY_BYTES = 16
+MIN_KEY_BYTES = 32  # as lmkpi.settings.check_key_strength
 
 PROBLEM_MISSING = "CPR number is empty"
 PROBLEM_SHAPE = "CPR number is not 10 digits (DDMMYY-SSSS or DDMMYYSSSS)"
 PROBLEM_DATE = "CPR number does not hold a real birth date"
+PROBLEM_FUTURE = "CPR number's birth date lies in the future"
 
 
 def _stripped(value: pl.Expr) -> pl.Expr:
@@ -89,6 +91,7 @@ def cpr_stages(value: pl.Expr, prefix: str) -> list[dict[str, pl.Expr]]:
         {year: century + pl.col(yy)},
         {ok: m.is_between(1, 12) & (d >= 1) & (d <= days_in_month)},
         {f"{prefix}birth_date": birth_date, f"{prefix}sex": sex},
+        {f"{prefix}future": pl.col(f"{prefix}birth_date") > pl.lit(date.today())},
     ]
 
 
@@ -98,6 +101,7 @@ def cpr_problem_checks(prefix: str) -> list[tuple[pl.Expr, str]]:
         (pl.col(f"{prefix}text").is_null(), PROBLEM_MISSING),
         (~pl.col(f"{prefix}shape"), PROBLEM_SHAPE),
         (~pl.col(f"{prefix}date_ok"), PROBLEM_DATE),
+        (pl.col(f"{prefix}future").fill_null(False), PROBLEM_FUTURE),
     ]
 
 
@@ -198,7 +202,7 @@ def pseudonymise(cpr: pl.Series, key: bytes) -> pl.Series:
 
     Truncated to 128 bits and written as 32 letters a-p. The same number and key always
     give the same pseudonym, with or without hyphen or whitespace; invalid or empty numbers
-    give null. `key` must be at least 16 bytes.
+    give null. `key` must be at least 32 bytes.
     """
     check_key(key)
     normalised = parse_cpr(cpr).get_column("cpr_normalised")

@@ -16,6 +16,12 @@ _MAGIC = {
     b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook",
     b"%PDF": "a PDF document",
 }
+_COMPRESSED = {
+    b"\x1f\x8b": "gzip-compressed",
+    b"BZh": "bzip2-compressed",
+    b"\xfd7zXZ\x00": "xz-compressed",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed",
+}
 _RESAVE = "re-save it as CSV UTF-8 (or Windows-1252) with ';' as separator"
 # Signs of UTF-8 text that was decoded as Windows-1252 and encoded again ("Ã¦" for "æ").
 _MOJIBAKE = ("Ã¦", "Ã¸", "Ã¥", "Ã†", "Ã˜", "Ã…")
@@ -39,6 +45,13 @@ def decode_text(
     """Return (text without BOM, encoding used, warnings). Raise FileRejected if not text."""
     if not data or data.isspace():
         raise FileRejected(file_name, "empty_file", "the file is empty; deliver the extract again")
+    for magic, what in _COMPRESSED.items():
+        if data.startswith(magic):
+            raise FileRejected(
+                file_name,
+                "compressed",
+                f"the file is {what}, not a CSV text file: unpack it and deliver the CSV itself",
+            )
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise FileRejected(

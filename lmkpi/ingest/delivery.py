@@ -11,6 +11,7 @@ parameters; anything else is ``bad_file_name`` with the name that was expected.
 import hashlib
 import re
 import shutil
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,7 @@ from lmkpi.contracts import CONTRACTS
 from lmkpi.errors import MissingDelivery
 from lmkpi.ingest.errors import FileRejected, safe_text
 from lmkpi.months import MONTH_PATTERN, Month
+from lmkpi.permissions import private_dir, private_file
 
 
 def _contract(source: str):
@@ -71,12 +73,22 @@ class Delivery:
     def at(cls, path: Path, source: str | None = None) -> "Delivery":
         """The delivery at ``path`` (source = its folder's name unless given).
 
-        Raises FileRejected for a name outside the rule; OSError when the file is gone.
+        Raises FileRejected for a name outside the rule (``bad_file_name``) or anything but a
+        regular file (``not_a_regular_file``: a symlink could point at a key or another
+        person-level file; nothing of it is read); OSError when the file is gone.
         """
         path = Path(path)
         source = source or path.parent.name
         month, fmt = parse_file_name(source, path.name)
-        return cls(source=source, month=month, path=path, format=fmt, size=path.stat().st_size)
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+            raise FileRejected(
+                path.name,
+                "not_a_regular_file",
+                f"the delivery is {kind}; deliver the file itself (nothing of it was read)",
+            )
+        return cls(source=source, month=month, path=path, format=fmt, size=info.st_size)
 
     @property
     def file_name(self) -> str:
@@ -98,41 +110,82 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A file in a source's folder that is not a usable delivery, and why."""
+
+    path: Path
+    source: str
+    error: FileRejected
+
+    @property
+    def month(self) -> Month | None:
+        """The month its name is for, when the name follows the rule."""
+        try:
+            return parse_file_name(self.source, self.path.name)[0]
+        except FileRejected:
+            return None
+
+    def is_for(self, month: Month) -> bool:
+        """Its name is, or looks like a misspelling of, a delivery for ``month``."""
+        return self.month == month or month.key in self.path.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
 class LandingScan:
     deliveries: list[Delivery]
-    misnamed: list[Path]  # files in a source's folder that do not follow the naming rule
+    refused: list[Refused]  # misnamed files, symlinks, devices: reported, never read
+
+    @property
+    def misnamed(self) -> list[Path]:
+        return [r.path for r in self.refused if r.error.rule == "bad_file_name"]
 
 
 def scan_source(landing_dir: Path, source: str) -> LandingScan:
-    """Every file in ``<landing>/<source>/``, sorted by name: deliveries and misnamed files."""
+    """Every file in ``<landing>/<source>/``, sorted by name: deliveries and refused files."""
     _contract(source)
     folder = landing_dir / source
-    deliveries, misnamed = [], []
+    deliveries, refused = [], []
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
             if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
                 continue  # hidden files (editors, copies in progress) and sub-folders
             try:
                 deliveries.append(Delivery.at(path, source))
-            except FileRejected:
-                misnamed.append(path)
-    return LandingScan(deliveries, misnamed)
+            except FileRejected as error:
+                refused.append(Refused(path, source, error))
+    return LandingScan(deliveries, refused)
 
 
 def scan_landing(landing_dir: Path, sources: tuple[str, ...] = tuple(CONTRACTS)) -> LandingScan:
     scans = [scan_source(landing_dir, s) for s in sources]
     return LandingScan(
-        [d for s in scans for d in s.deliveries], [p for s in scans for p in s.misnamed]
+        [d for s in scans for d in s.deliveries], [r for s in scans for r in s.refused]
     )
 
 
 def find_delivery(landing_dir: Path, source: str, month: Month) -> Delivery:
-    """The one file delivered for ``source`` and ``month``; MissingDelivery if there is none."""
-    found = [d for d in scan_source(landing_dir, source).deliveries if d.month == month]
+    """The one file delivered for ``source`` and ``month``.
+
+    MissingDelivery if there is none (naming a misnamed file that looks like it, e.g.
+    ``ydelser_2019-03.CSV``); FileRejected for a file of the right name that is not a regular
+    file, or for two files of one month.
+    """
+    scan = scan_source(landing_dir, source)
+    found = [d for d in scan.deliveries if d.month == month]
+    for refused in scan.refused:
+        if refused.month == month and not found:
+            raise refused.error
     if not found:
+        lookalikes = [r.path.name for r in scan.refused if r.is_for(month)]
+        hint = (
+            f"; {', '.join(safe_text(n, 60) for n in lookalikes)} does not follow the naming "
+            "rule (bad_file_name): rename it"
+            if lookalikes
+            else ""
+        )
         raise MissingDelivery(
             f"no {source} delivery for {month}: expected {expected_names(source, month)} "
-            f"in {landing_dir / source}"
+            f"in {landing_dir / source}{hint}"
         )
     if len(found) > 1:
         raise FileRejected(
@@ -153,9 +206,9 @@ def deliver(deliveries: list[Delivery], landing_dir: Path) -> list[Delivery]:
     for d in deliveries:
         target = landing_dir / d.source / d.file_name
         if target.resolve() != d.path.resolve():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             partial = target.with_name(f".{target.name}.partial")
             shutil.copy2(d.path, partial)
-            partial.replace(target)
+            private_file(partial).replace(target)
         copies.append(Delivery.at(target, d.source))
     return copies

@@ -20,6 +20,21 @@ def safe_text(value: object, max_length: int = _MAX_SHOWN, *, quote: bool = True
     return repr(text) if quote else text
 
 
+# A delivered header name is shown in a message only if it looks like a column name: short,
+# starting with a letter, letters/digits/_ . - space only. Anything else (a secret someone
+# saved under a delivery's name, a data row, free text) is not echoed. A pseudonym key is at
+# least 32 characters, so it can never look like one.
+_COLUMN_NAME = re.compile(r"[^\W\d_][\w .-]{0,29}")
+
+
+def column_label(name: object) -> str:
+    """A header name for a message: quoted if it looks like a column name, else withheld."""
+    text = str(name)
+    if _COLUMN_NAME.fullmatch(text) and not _CPR_LIKE.search(text):
+        return repr(text)
+    return "(a column name that is not shown)"
+
+
 class FileRejected(DeliveryError):
     """The whole file is refused; nothing from it may be loaded.
 

@@ -19,7 +19,7 @@ import re
 import polars as pl
 
 from lmkpi.contracts import SourceContract
-from lmkpi.ingest.errors import FileRejected, safe_text
+from lmkpi.ingest.errors import FileRejected, column_label
 from lmkpi.ingest.raw import RawTable, position
 
 _DATA_LIKE = re.compile(r"[\d\s.,:/+-]+")
@@ -85,7 +85,7 @@ def match_header(
             raise FileRejected(
                 file_name,
                 "duplicate_column",
-                f"column {safe_text(name)} appears twice (columns {seen[name] + 1} and {i + 1})",
+                f"column {column_label(name)} appears twice (columns {seen[name] + 1} and {i + 1})",
             )
         seen[name] = i
         if name in contract.column_names:
@@ -94,7 +94,7 @@ def match_header(
             unknown.append(name)
 
     absent = [c for c in contract.column_names if c not in seen]
-    renamed = [f"{safe_text(n)} looks like {c!r}" for n in unknown if (c := closest(n, absent))]
+    renamed = [f"{column_label(n)} looks like {c!r}" for n in unknown if (c := closest(n, absent))]
     if renamed:
         raise FileRejected(
             file_name,
@@ -105,7 +105,7 @@ def match_header(
         )
     missing = [c for c in contract.required if c not in seen]
     if missing:
-        found = ", ".join(safe_text(n) for n in names if n) or "none"
+        found = ", ".join(column_label(n) for n in names if n) or "none"
         raise FileRejected(
             file_name,
             "missing_column",
@@ -113,7 +113,7 @@ def match_header(
             f"the {contract.name} contract needs {', '.join(contract.required)}",
         )
     for name in unknown:
-        warnings.append(f"ignored column {safe_text(name)}: not in the {contract.name} contract")
+        warnings.append(f"ignored column {column_label(name)}: not in the {contract.name} contract")
 
     free_text = {c.name for c in contract.columns if c.free_text}
     selected = [pl.col(pos).alias(name) for pos, name in keep.items() if name not in free_text]

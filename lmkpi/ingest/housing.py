@@ -24,7 +24,7 @@ import polars as pl
 from lmkpi.contracts import INDKVARTERING
 from lmkpi.ingest.decode import decode_text
 from lmkpi.ingest.delimited import SEPARATOR, read_delimited
-from lmkpi.ingest.errors import FileRejected, safe_text
+from lmkpi.ingest.errors import FileRejected, column_label
 from lmkpi.ingest.header import closest, normalise_name
 from lmkpi.ingest.raw import RawTable, position
 from lmkpi.ingest.spreadsheet import read_xlsx
@@ -136,11 +136,11 @@ def split_wide_housing(path: Path, year: int) -> dict[Month, pl.DataFrame]:
         slot = column if month is None else (column, month)
         if slot in target:
             raise FileRejected(
-                file_name, "duplicate_column", f"column {safe_text(name)} appears twice"
+                file_name, "duplicate_column", f"column {column_label(name)} appears twice"
             )
         target[slot] = position(i)  # type: ignore[index]
     absent = [c for c in INDKVARTERING.column_names if c != _MONTHLY and c not in sheet_wide]
-    renamed = [f"{safe_text(n)} looks like {c!r}" for n in unknown if (c := closest(n, absent))]
+    renamed = [f"{column_label(n)} looks like {c!r}" for n in unknown if (c := closest(n, absent))]
     if renamed:
         raise FileRejected(
             file_name,
@@ -148,7 +148,7 @@ def split_wide_housing(path: Path, year: int) -> dict[Month, pl.DataFrame]:
             "column names differ from the contract: " + "; ".join(renamed),
         )
     for name in unknown:
-        log.warning("%s: ignored column %s (not a contract column)", file_name, safe_text(name))
+        log.warning("%s: ignored column %s (not a contract column)", file_name, column_label(name))
     months = sorted({m for (c, m) in per_month if c == _MONTHLY})
     if not months:
         raise FileRejected(

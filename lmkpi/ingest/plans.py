@@ -60,6 +60,14 @@ def _t(name: str) -> str:
     return f"__t_{name}"
 
 
+CPR_MASK = "[CPR fjernet]"
+
+
+def masked_name(name: str) -> str:
+    """The flag column of a masked text column (true where a CPR-like number was masked)."""
+    return f"__masked_{name}"
+
+
 def rule_name(key: str) -> str:
     return f"__rule_{key}"
 
@@ -343,10 +351,27 @@ def _text(col: Column, dtype: pl.DataType, file_name: str) -> Plan:
                 _msg(f"{name} does not have the required form ({col.description})"),
             )
         )
+    # Every stored text value is screened for CPR-like numbers (typed into free text by
+    # mistake): the row is rejected, or the number masked, as the column's contract says.
+    has_cpr = text.str.contains(CPR_LIKE).fill_null(False)
+    values = {name: text}
+    if col.cpr_in_text == "mask":
+        values = {
+            name: pl.when(has_cpr).then(text.str.replace_all(CPR_LIKE, CPR_MASK)).otherwise(text),
+            masked_name(name): has_cpr,
+        }
+    else:
+        checks.append(
+            Check(
+                has_cpr,
+                "cpr_in_text",
+                _msg(f"{name} holds a CPR-like number (not shown): remove it in the source system"),
+            )
+        )
     return Plan(
         stages=[{_t(name): _text_input(col, dtype, file_name)}],
         checks=checks,
-        values={name: text},
+        values=values,
     )
 
 
@@ -391,7 +416,7 @@ def _cpr(col: Column, dtype: pl.DataType, file_name: str) -> Plan:
         raise _bad_type(file_name, name, dtype, col)
     prefix = "__cpr_"
     plan.stages = cpr_stages(source, prefix)
-    rules = ["missing_value", "invalid_cpr", "invalid_cpr"]
+    rules = ["missing_value", "invalid_cpr", "invalid_cpr", "invalid_cpr"]
     plan.checks = [
         Check(fails, rule, pl.lit(f"{name}: {problem}"))
         for (fails, problem), rule in zip(cpr_problem_checks(prefix), rules, strict=True)

@@ -44,6 +44,7 @@ class ReadResult:
     rejects: pl.DataFrame  # line_number, column, rule, message (one record per problem)
     encoding: str  # "utf-8", "utf-8-sig", "cp1252", ... or "parquet" / "xlsx"
     warnings: tuple[str, ...] = ()  # file-level notes that did not stop the load
+    masked: pl.DataFrame | None = None  # line_number, column: CPR-like numbers masked
 
     @property
     def rows_rejected(self) -> int:
@@ -118,6 +119,7 @@ def read_extract(
         rejects=rejects,
         encoding=used_encoding,
         warnings=tuple(warnings),
+        masked=typed.masked,
     )
     if result.rows_read != result.frame.height + result.rows_rejected:  # never silently drop
         raise AccountingError(f"{file_name}: rows read != rows loaded + rows rejected")

@@ -20,6 +20,7 @@ from lmkpi.ingest.plans import (
     Check,
     Plan,
     absent_plan,
+    masked_name,
     msg_name,
     number_convention,
     plan_for,
@@ -28,12 +29,15 @@ from lmkpi.ingest.plans import (
 )
 from lmkpi.months import Month
 
+MASKED_SCHEMA = {"line_number": pl.Int64, "column": pl.Utf8}
+
 
 @dataclass
 class Typed:
     frame: pl.DataFrame
     rejects: pl.DataFrame
     warnings: list[str]
+    masked: pl.DataFrame  # line_number, column: where a CPR-like number was masked
 
 
 # ---------------------------------------------------------------- row rules
@@ -244,5 +248,15 @@ def apply_contract(
         wide = wide.with_columns(
             person_key=pseudonymise_numbers(wide.get_column("__cpr_key_input"), key)
         )
+    masked = pl.concat(
+        [
+            wide.filter(pl.col(masked_name(n))).select(
+                "line_number", pl.lit(n, dtype=pl.Utf8).alias("column")
+            )
+            for n in plans
+            if masked_name(n) in wide.columns
+        ]
+        or [pl.DataFrame(schema=MASKED_SCHEMA)]
+    )
     typed = wide.select([pl.col(n).cast(t) for n, t in output_schema(contract.name).items()])
-    return Typed(frame=typed, rejects=rejects, warnings=warnings)
+    return Typed(frame=typed, rejects=rejects, warnings=warnings, masked=masked)

@@ -72,6 +72,7 @@ def check_catalogue(source: str) -> list[tuple[str, Severity, str]]:
         (rule, "warning", f"rows rejected by the reader: {text}")
         for rule, text in ROW_RULES.items()
     ]
+    rules.append(("cpr_in_text_masked", "warning", "a CPR-like number in a text value was masked"))
     rules.append(
         ("rows_rejected_share", "critical", "all rejected rows may be at most max_reject_share")
     )
@@ -94,6 +95,7 @@ def validate_read(
         previous=previous,
         config=config,
         reader_rejects=result.rejects,
+        reader_masked=result.masked,
     )
 
 

@@ -201,6 +201,28 @@ def _reader_outcomes(
     return outcomes
 
 
+def _masked_outcome(file_name: str, masked: pl.DataFrame, rows_read: int) -> ExpectationOutcome:
+    """CPR-like numbers the reader masked in text columns: the rows load, the finding stays."""
+    lines = masked.get_column("line_number").unique().sort().to_list()
+    columns = ",".join(masked.get_column("column").unique().sort().to_list())
+    return ExpectationOutcome(
+        rule="cpr_in_text_masked",
+        expectation_type="read_extract",
+        column=columns,
+        severity="warning",
+        success=False,
+        unexpected_count=len(lines),
+        unexpected_share=len(lines) / rows_read if rows_read else 0.0,
+        example_lines=lines[:MAX_EXAMPLES],
+        message=(
+            f"{file_name}: rule cpr_in_text_masked: {columns} held a CPR-like number at "
+            f"{_lines(lines)}; it was replaced by [CPR fjernet] and the rows loaded. Remove it "
+            "in the source system"
+        ),
+        reject_rows=False,
+    )
+
+
 def _share_outcome(
     file_name: str, rejected: int, rows_read: int, config: QualityConfig, lines: list[int]
 ) -> ExpectationOutcome:
@@ -239,6 +261,7 @@ def validate(
     previous: MonthProfile | None = None,
     config: QualityConfig | None = None,
     reader_rejects: pl.DataFrame | None = None,
+    reader_masked: pl.DataFrame | None = None,
 ) -> ValidationReport:
     """Validate the reader's frame of `source` for `month` against `expectations/<source>.json`.
 
@@ -300,6 +323,8 @@ def validate(
     rows_read = frame.height + len(reader_lines)
     if reader_lines:
         outcomes += _reader_outcomes(file_name, reader_rejects, rows_read)
+    if reader_masked is not None and reader_masked.height:
+        outcomes.append(_masked_outcome(file_name, reader_masked, rows_read))
     all_rejected = sorted(set(reader_lines) | set(rejected))
     outcomes.append(_share_outcome(file_name, len(all_rejected), rows_read, config, all_rejected))
 

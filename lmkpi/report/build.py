@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from lmkpi.permissions import share, shared_dir
 from lmkpi.report import charts, queries
 from lmkpi.report.benchmark import benchmark_section
 from lmkpi.report.benefits import benefit_section
@@ -115,6 +116,7 @@ def build_report(
     *,
     min_count: int = 5,
     history_months: int = HISTORY_MONTHS,
+    group: str | None = None,
 ) -> ReportFiles:
     """Write ``<out_dir>/beskaeftigelsesplan_<code>_<YYYY-MM>.html`` and ``.pdf``."""
     started = time.perf_counter()
@@ -134,13 +136,13 @@ def build_report(
         data, min_count=min_count, generated_at=datetime.now(UTC).replace(tzinfo=None)
     )
     rendered = render_charts(report)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = shared_dir(Path(out_dir), group)  # readable by the publish group
     name = report_name(municipality, report_month)
     html_path, pdf_path = out_dir / f"{name}.html", out_dir / f"{name}.pdf"
     html_tmp, pdf_tmp = html_path.with_suffix(".html.tmp"), pdf_path.with_suffix(".pdf.tmp")
     html_tmp.write_text(render_html(report, rendered), encoding="utf-8")
     render_pdf(report, rendered, pdf_tmp)
+    share(html_tmp, group), share(pdf_tmp, group)
     html_tmp.replace(html_path)
     pdf_tmp.replace(pdf_path)
     files = ReportFiles(

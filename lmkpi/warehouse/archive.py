@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from lmkpi.ingest import Delivery
+from lmkpi.permissions import private_dir, private_file
 
 
 def archive_path(delivery: Delivery, archive_dir: Path) -> Path:
@@ -23,8 +24,8 @@ def archive_delivery(delivery: Delivery, archive_dir: Path) -> Path:
     """Copy the delivery into the archive (once per content); return where it is."""
     target = archive_path(delivery, archive_dir)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         partial = target.with_name(f".{target.name}.partial")
         shutil.copy2(delivery.path, partial)
-        partial.replace(target)
+        private_file(partial).replace(target)
     return target

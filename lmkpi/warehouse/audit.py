@@ -128,9 +128,9 @@ class LoadRecord:
     source: str
     month: date
     file_name: str
-    archived_path: str
-    checksum_sha256: str
-    size_bytes: int
+    archived_path: str | None  # None for a file refused before it was read
+    checksum_sha256: str | None
+    size_bytes: int | None
     triggered_by: str
     run_id: str | None
     started_at: datetime

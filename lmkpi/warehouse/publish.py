@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from lmkpi.errors import WarehouseError
+from lmkpi.permissions import share, shared_dir
 from lmkpi.warehouse.audit import PUBLISHED_TABLES as AUDIT_TABLES
 from lmkpi.warehouse.db import connect
 
@@ -100,18 +101,21 @@ def build_snapshot(work_db: Path, target: Path) -> int:
     return tables
 
 
-def publish(work_db: Path, warehouse_db: Path, *, keep: int = 5) -> Publication:
-    """Build a snapshot from ``work_db`` and atomically make it ``warehouse_db``."""
+def publish(
+    work_db: Path, warehouse_db: Path, *, keep: int = 5, group: str | None = None
+) -> Publication:
+    """Build a snapshot from ``work_db`` and atomically make it ``warehouse_db`` (readable by
+    the publish ``group``: aggregates only)."""
     started = time.perf_counter()
-    warehouse_db.parent.mkdir(parents=True, exist_ok=True)
-    versions = warehouse_db.parent / "versions"
-    versions.mkdir(exist_ok=True)
+    shared_dir(warehouse_db.parent, group)
+    versions = shared_dir(warehouse_db.parent / "versions", group)
     for stale in warehouse_db.parent.glob(f".{warehouse_db.name}.*.tmp"):
         stale.unlink()  # left by a publish that was killed; the caller holds the writer lock
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     tmp = warehouse_db.parent / f".{warehouse_db.name}.{stamp}.tmp"
     try:
         tables = build_snapshot(work_db, tmp)
+        share(tmp, group)
         version_path = versions / f"{warehouse_db.stem}-{stamp}.duckdb"
         os.link(tmp, version_path)  # same bytes, kept for rollback
         os.replace(tmp, warehouse_db)

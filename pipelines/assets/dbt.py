@@ -20,6 +20,7 @@ from dagster_dbt import (
 
 from lmkpi.dbt_child import dbt_child_flags
 from lmkpi.months import Month
+from lmkpi.permissions import private_tree
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.pending import pending_months, widen_window
 from lmkpi.warehouse.raw import set_run_window
@@ -95,6 +96,7 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
             target_path=settings.dbt_target_dir,
         )
         yield from invocation.stream()
+        private_tree(settings.dbt_target_dir)
 
 
 def mart_keys() -> list[dg.AssetKey]:

@@ -11,8 +11,8 @@ never retried; transient I/O errors are.
 import dagster as dg
 
 from lmkpi.errors import LmkpiError, MissingDelivery
-from lmkpi.ingest import find_delivery
-from lmkpi.load import LoadOutcome, load_delivery
+from lmkpi.ingest import FileRejected, find_delivery
+from lmkpi.load import LoadOutcome, load_delivery, refuse
 from lmkpi.months import Month
 from lmkpi.warehouse.db import writer_lock
 from lmkpi.warehouse.raw import load_population
@@ -58,6 +58,7 @@ def ingest_source(
         key = settings.pseudonym_key()
         with writer_lock(settings.work_dir):
             for i, month in enumerate(months, start=1):
+                triggered_by = context.run.tags.get("lmkpi/triggered_by", "dagster")
                 try:
                     delivery = find_delivery(settings.landing_dir, source, month)
                 except MissingDelivery as exc:
@@ -66,11 +67,21 @@ def ingest_source(
                     not_delivered.append(month)
                     context.log.warning(f"{source} {month}: not delivered; nothing loaded ({exc})")
                     continue
+                except FileRejected as exc:
+                    refuse(
+                        settings,
+                        source,
+                        month,
+                        exc,
+                        triggered_by=triggered_by,
+                        run_id=context.run_id,
+                    )
+                    raise
                 outcome = load_delivery(
                     delivery,
                     settings,
                     key=key,
-                    triggered_by=context.run.tags.get("lmkpi/triggered_by", "dagster"),
+                    triggered_by=triggered_by,
                     run_id=context.run_id,
                     force=context.run.tags.get("lmkpi/force") == "true",
                 )

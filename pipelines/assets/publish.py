@@ -31,7 +31,7 @@ def published_warehouse(
     with writer_lock(settings.work_dir):
         started = datetime.now(UTC).replace(tzinfo=None)
         pending = pending_months(settings.work_db)
-        pub = publish(settings.work_db, settings.warehouse_db)
+        pub = publish(settings.work_db, settings.warehouse_db, group=settings.publish_group)
         clear_pending(settings.work_db, pending, before=started)
     return dg.MaterializeResult(
         metadata={

@@ -29,8 +29,9 @@ def benchmarking_report(
     codes = available if wanted is None else [m for m in wanted if m in available]
     written = []
     for code in codes:
+        out = settings.reports_dir / month.key
         files = build_report(
-            settings.warehouse_db, code, month.key, settings.reports_dir / month.key
+            settings.warehouse_db, code, month.key, out, group=settings.publish_group
         )
         context.log.info(f"report {code} {month}: {files.html.name} in {files.seconds:.1f} s")
         written.append(files)
