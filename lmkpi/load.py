@@ -24,6 +24,7 @@ from pathlib import Path
 
 from lmkpi.ingest import Delivery, FileRejected, read_extract
 from lmkpi.months import Month
+from lmkpi.permissions import private_file
 from lmkpi.quality import (
     AcceptedRows,
     ValidationReport,
@@ -33,7 +34,6 @@ from lmkpi.quality import (
     validate_read,
     write_summary,
 )
-from lmkpi.permissions import private_file
 from lmkpi.settings import Settings
 from lmkpi.warehouse.archive import archive_delivery
 from lmkpi.warehouse.audit import (

@@ -266,3 +266,34 @@ def test_a_warning_is_published_and_footnoted_in_the_report(lmkpi_home, dbt_mani
     text = page.visible_text(html)
     assert "1) Advarsel fra kvalitetstjekket af ydelser for marts 2019" in text
     assert "visitation_only_where_required" in text  # section 8 lists it
+
+
+def test_a_no_op_publishes_nothing_and_a_rollback_stays(lmkpi_home, dbt_manifest):
+    """Issue 17 item 8: the same bytes again publish no new version (none of the kept slots is
+    used up), a rollback stays until a load with new data, and the audit's lineage names the
+    load whose rows were replaced."""
+    from lmkpi.warehouse.publish import rollback
+
+    settings = get_settings()
+    versions = settings.warehouse_dir / "versions"
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019)
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
+    first = settings.warehouse_db.stat().st_ino
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
+    assert settings.warehouse_db.stat().st_ino == first and len(list(versions.iterdir())) == 1
+
+    write_ydelser(settings.landing_dir, "2019-03", MARCH_2019[1:])  # a restated March
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
+    assert len(list(versions.iterdir())) == 2
+    rollback(settings.warehouse_db)
+    assert settings.warehouse_db.stat().st_ino == first
+    assert run_monthly_load(settings, Month.parse("2019-03"), triggered_by="test").success
+    assert settings.warehouse_db.stat().st_ino == first, "a no-op undid the rollback"
+
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        audit = con.execute(
+            "select load_id, outcome, superseded_load_id from audit.load_audit order by started_at"
+        ).fetchall()
+    assert [a[1] for a in audit] == ["loaded", "unchanged", "loaded", "unchanged"]
+    assert audit[2][2] == audit[0][0]  # the restatement replaced the first load's rows
+    assert audit[1][2] is None and audit[3][2] is None

@@ -223,15 +223,21 @@ def test_rollback_restores_the_previous_publication(tmp_path):
         rollback(warehouse)
 
 
-def test_pending_window_covers_interrupted_months():
-    from datetime import date
+def test_rebuild_window_runs_from_what_changed_to_the_end_of_history():
+    from lmkpi.warehouse.pending import rebuild_window
 
-    from lmkpi.warehouse.pending import widen_window
-
-    start, end = date(2019, 5, 1), date(2019, 6, 1)
-    assert widen_window(start, end, []) == (start, end)
-    assert widen_window(start, end, [date(2019, 2, 1)]) == (date(2019, 2, 1), end)
-    assert widen_window(start, end, [date(2019, 8, 1)]) == (start, date(2019, 9, 1))
+    may = (date(2019, 5, 1), date(2019, 6, 1))
+    latest = date(2019, 8, 1)
+    assert rebuild_window(may, [], latest) is None  # nothing changed: no dbt, no publish
+    forced = rebuild_window(may, [], latest, force=True)
+    assert (forced.start, forced.end) == (date(2019, 5, 1), date(2019, 9, 1))
+    # a restated February (or one left pending by a killed run) rebuilds every later month
+    feb = rebuild_window(may, [date(2019, 2, 1)], latest)
+    assert (feb.start, feb.end) == (date(2019, 2, 1), date(2019, 9, 1))
+    assert "changed and unpublished: 2019-02" in feb.reason and "up to 2019-08" in feb.reason
+    first = rebuild_window(may, [date(2019, 5, 1)], date(2019, 5, 1))  # the newest month
+    assert (first.start, first.end) == may
+    assert rebuild_window(may, [date(2019, 5, 1)], None) is not None
 
 
 def test_exports_defuse_formulas(tmp_path):

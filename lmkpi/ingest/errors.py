@@ -7,6 +7,12 @@ from lmkpi.errors import DeliveryError
 # Anything that could be a CPR number: 6 digits, optional separator, 4 digits, or any run of
 # 9+ digits. Used to mask text (header names, file names) before it goes into a message.
 CPR_LIKE = r"\d{6}[- ]?\d{4}|\d{9,}"
+# A CPR number typed into a stored text value: DDMMYY (a possible day and month), optional
+# '-' or space, 4 digits, not part of a longer run of digits (so an id like JL000000025 is
+# not one). Group 1 and 3 are the characters around it, kept when it is masked.
+CPR_IN_TEXT = (
+    r"(^|[^0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}[- ]?[0-9]{4})([^0-9]|$)"
+)
 _CPR_LIKE = re.compile(CPR_LIKE)
 _MAX_SHOWN = 40
 

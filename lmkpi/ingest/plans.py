@@ -17,7 +17,7 @@ import polars as pl
 
 from lmkpi.contracts import Column, Reference
 from lmkpi.ingest.cpr import cpr_problem_checks, cpr_stages
-from lmkpi.ingest.errors import CPR_LIKE, FileRejected
+from lmkpi.ingest.errors import CPR_IN_TEXT, CPR_LIKE, FileRejected
 from lmkpi.ingest.reference import reference_values
 
 _NBSP = "\u00a0"
@@ -353,11 +353,13 @@ def _text(col: Column, dtype: pl.DataType, file_name: str) -> Plan:
         )
     # Every stored text value is screened for CPR-like numbers (typed into free text by
     # mistake): the row is rejected, or the number masked, as the column's contract says.
-    has_cpr = text.str.contains(CPR_LIKE).fill_null(False)
+    has_cpr = text.str.contains(CPR_IN_TEXT).fill_null(False)
     values = {name: text}
     if col.cpr_in_text == "mask":
         values = {
-            name: pl.when(has_cpr).then(text.str.replace_all(CPR_LIKE, CPR_MASK)).otherwise(text),
+            name: pl.when(has_cpr)
+            .then(text.str.replace_all(CPR_IN_TEXT, f"${{1}}{CPR_MASK}${{3}}"))
+            .otherwise(text),
             masked_name(name): has_cpr,
         }
     else:

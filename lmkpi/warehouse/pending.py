@@ -1,13 +1,22 @@
-"""Months whose raw rows changed but are not yet published (crash recovery).
+"""Which months dbt must rebuild: those whose raw rows changed since the last publication,
+and every month after them.
 
 The ingest records a month in ``audit.pending_months`` in the same transaction that writes its
-raw rows. The dbt step widens its window to cover every pending month, and a successful
-publish clears them. A run killed at any point therefore leaves a record that makes the next
-run rebuild what the killed run left half-done, with no manual step.
+raw rows; a successful publish clears the months it published. So the pending months are
+exactly what changed and is not yet published, whatever happened in between (a killed run
+leaves its months pending, and the next run rebuilds them with no manual step).
+
+Later months depend on earlier ones (spells and their durations, "3 months running",
+year-to-date averages), so the window runs from the earliest pending month to the end of the
+loaded history: the marts then equal a clean load of the final files, whatever the order of
+deliveries and restatements. When nothing is pending, nothing changed: dbt is not run and
+nothing is published (unless forced, when the window is the run's own partitions).
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
+from lmkpi.contracts import SOURCES
 from lmkpi.months import Month
 from lmkpi.warehouse.db import connect
 
@@ -28,11 +37,52 @@ def pending_months(work_db) -> list[date]:
         ]
 
 
-def widen_window(start: date, end: date, pending: list[date]) -> tuple[date, date]:
-    """The smallest half-open month window covering [start, end) and every pending month."""
-    if not pending:
-        return start, end
-    return min(start, min(pending)), max(end, Month.of(max(pending)).end)
+def latest_loaded_month(work_db) -> date | None:
+    """The latest month with rows in any raw source table."""
+    if not work_db.exists():
+        return None
+    with connect(work_db) as con:
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'raw'"
+            ).fetchall()
+        }
+        found = [
+            con.execute(f"select max(month) from raw.{source}").fetchone()[0]
+            for source in SOURCES
+            if source in tables
+        ]
+    found = [m for m in found if m is not None]
+    return max(found) if found else None
+
+
+@dataclass(frozen=True)
+class RebuildWindow:
+    start: date
+    end: date  # exclusive
+    reason: str
+
+
+def rebuild_window(
+    partition: tuple[date, date],
+    pending: list[date],
+    latest: date | None,
+    *,
+    force: bool = False,
+) -> RebuildWindow | None:
+    """The half-open window dbt rebuilds, or None when nothing changed (module docstring)."""
+    starts = list(pending) + ([partition[0]] if force else [])
+    if not starts:
+        return None
+    history_end = Month.of(latest).end if latest else partition[1]
+    ends = [partition[1] if force else Month.of(max(pending)).end, history_end]
+    start, end = min(starts), max(ends)
+    changed = ", ".join(str(Month.of(m)) for m in pending) or "none"
+    reason = f"changed and unpublished: {changed}" + ("; forced" if force else "")
+    if end > min(starts) and end > Month.of(max(starts)).end:
+        reason += f"; later months up to {Month.of(end).previous} depend on them"
+    return RebuildWindow(start, end, reason)
 
 
 def clear_pending(work_db, months: list[date], before: datetime) -> None:

@@ -19,10 +19,9 @@ from dagster_dbt import (
 )
 
 from lmkpi.dbt_child import dbt_child_flags
-from lmkpi.months import Month
 from lmkpi.permissions import private_tree
 from lmkpi.warehouse.db import connect, writer_lock
-from lmkpi.warehouse.pending import pending_months, widen_window
+from lmkpi.warehouse.pending import latest_loaded_month, pending_months, rebuild_window
 from lmkpi.warehouse.raw import set_run_window
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.partitions import monthly_partitions
@@ -79,14 +78,21 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
     window = context.partition_time_window
     settings = lmkpi.get()
     with writer_lock(settings.work_dir):
-        # Months left half-done by an interrupted run are rebuilt too (see pending.py).
-        pending = pending_months(settings.work_db)
-        start, end = widen_window(window.start.date(), window.end.date(), pending)
-        if (start, end) != (window.start.date(), window.end.date()):
-            unpublished = ", ".join(str(Month.of(m)) for m in pending)
-            context.log.warning(
-                f"also rebuilding unpublished months {unpublished}: dbt window {start}..{end}"
+        # What changed since the last publication, and every later month (pending.py).
+        rebuild = rebuild_window(
+            (window.start.date(), window.end.date()),
+            pending_months(settings.work_db),
+            latest_loaded_month(settings.work_db),
+            force=context.run.tags.get("lmkpi/force") == "true",
+        )
+        if rebuild is None:
+            context.log.info(
+                "no month changed since the last publication: dbt is not run and nothing is "
+                "published (lmkpi load --force rebuilds anyway)"
             )
+            return
+        start, end = rebuild.start, rebuild.end
+        context.log.info(f"dbt window {start}..{end} ({rebuild.reason})")
         args = prepare_dbt_window(settings.work_db, start, end)
         # The dbt target folder is one per home, reused run after run: dbt's partial-parse
         # state lives there (dagster-dbt would otherwise make a new folder for every run).
