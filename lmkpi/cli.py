@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from lmkpi.errors import LmkpiError
@@ -77,12 +78,19 @@ def _load(
     triggered_by: str,
     force: bool = False,
     wait_s: float = 600.0,
+    accept_drop: bool = False,
 ) -> int:
     from lmkpi.orchestration import run_monthly_load
 
     started = time.perf_counter()
     outcome = run_monthly_load(
-        settings, start, end, triggered_by=triggered_by, force=force, wait_s=wait_s
+        settings,
+        start,
+        end,
+        triggered_by=triggered_by,
+        force=force,
+        accept_drop=accept_drop,
+        wait_s=wait_s,
     )
     seconds = time.perf_counter() - started
     span = f"{outcome.months[0]}..{outcome.months[-1]}"
@@ -114,7 +122,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     if args.landing and Path(args.landing).resolve() != settings.landing_dir.resolve():
         copied = _deliver(Path(args.landing), settings.landing_dir)
         log.info("delivered %d files from %s to %s", copied, args.landing, settings.landing_dir)
-    return _load(settings, start, end, "cli", force=args.force, wait_s=args.wait)
+    return _load(
+        settings,
+        start,
+        end,
+        "cli",
+        force=args.force,
+        wait_s=args.wait,
+        accept_drop=args.accept_drop,
+    )
 
 
 def headline(settings, municipality: int = DEMO_FOCUS) -> str:
@@ -241,27 +257,63 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bounded(con, timeout_s: float, memory_limit: str, run):  # noqa: ANN001, ANN202
+    """Run ``run()`` (one query) and stop it after ``timeout_s``; say which bound was hit."""
+    import threading
+
+    import duckdb
+
+    timer = threading.Timer(timeout_s, con.interrupt)
+    timer.start()
+    try:
+        return run()
+    except duckdb.InterruptException:
+        raise QueryStopped(
+            f"the query was stopped after {timeout_s:g} s (LMKPI_SQL_TIMEOUT_SECONDS, or "
+            "lmkpi sql --timeout SECONDS); narrow it (a where on month or municipality_code)"
+        ) from None
+    except duckdb.OutOfMemoryException:
+        raise QueryStopped(
+            f"the query needs more memory than {memory_limit} (LMKPI_SQL_MEMORY_LIMIT); narrow "
+            "it, or aggregate before joining"
+        ) from None
+    finally:
+        timer.cancel()
+
+
+class QueryStopped(LmkpiError):
+    """An analyst's query hit the time or memory bound of lmkpi sql."""
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from lmkpi.warehouse.publish import open_published
 
     settings = get_settings()
-    con = open_published(settings.warehouse_db)
+    timeout = args.timeout or settings.sql_timeout_s
+    con = open_published(
+        settings.warehouse_db, memory_limit=settings.sql_memory_limit, threads=settings.sql_threads
+    )
     try:
         queries = [args.query] if args.query else iter(lambda: input("lmkpi> "), "")
         for query in queries:
             try:
                 rel = con.sql(query)
+                if rel is None:
+                    continue
+                if args.csv:
+                    frame = _bounded(con, timeout, settings.sql_memory_limit, rel.pl)
+                    frame.write_csv(sys.stdout)
+                else:
+                    _bounded(con, timeout, settings.sql_memory_limit,
+                             lambda r=rel: r.show(max_rows=args.max_rows))  # fmt: skip
+            except QueryStopped as exc:
+                sys.stderr.write(f"error: {exc}\n")
+                if args.query:
+                    return 2
             except Exception as exc:  # the analyst sees DuckDB's own message
                 sys.stderr.write(f"error: {exc}\n")
                 if args.query:
                     return 1
-                continue
-            if rel is None:
-                continue
-            if args.csv:
-                rel.pl().write_csv(sys.stdout)
-            else:
-                rel.show(max_rows=args.max_rows)
     except (EOFError, KeyboardInterrupt):
         pass
     finally:
@@ -333,6 +385,79 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_key_new(args: argparse.Namespace) -> int:
+    from lmkpi.settings import write_new_key
+
+    path = write_new_key(Path(args.out))
+    sys.stdout.write(
+        f"new pseudonym key in {path} (mode 600). Keep it outside the repository and the "
+        f"warehouse, back it up safely, and set LMKPI_PSEUDONYM_KEY_FILE={path}\n"
+    )
+    return 0
+
+
+def _after_rebuild(settings: Settings, reloaded, what: str) -> int:  # noqa: ANN001
+    from lmkpi.orchestration import run_models_and_publish
+
+    if reloaded.lost:
+        lost = ", ".join(f"{i.source} {i.month}" for i in reloaded.lost)
+        log.warning("not in the archive any more (retention), so left out: %s", lost)
+    log.info("%s: %d deliveries read again from the archive", what, len(reloaded.outcomes))
+    outcome = run_models_and_publish(settings, what)
+    if not outcome.success:
+        for err in outcome.errors:
+            log.error("  %s", err)
+        return 1
+    log.info("rebuilt and published %s", settings.warehouse_db)
+    return 0
+
+
+def cmd_key_rotate(args: argparse.Namespace) -> int:
+    from lmkpi.rebuild import rotate_key
+    from lmkpi.settings import read_key_file
+
+    settings = get_settings()
+    new_key = read_key_file(Path(args.new_key_file))
+    reloaded = rotate_key(settings, new_key, fresh=args.fresh)
+    log.info(
+        "the working database now uses the key in %s; point LMKPI_PSEUDONYM_KEY_FILE at it",
+        args.new_key_file,
+    )
+    if args.fresh:
+        log.info("a new history starts: load the months again (lmkpi load --from ...)")
+        return 0
+    return _after_rebuild(replace(settings, key_file=Path(args.new_key_file)), reloaded,
+                          "key-rotation")  # fmt: skip
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from lmkpi.rebuild import rebuild_working_database
+
+    settings = get_settings()
+    damaged, reloaded = rebuild_working_database(settings, settings.pseudonym_key())
+    if damaged:
+        log.info("the damaged working database is kept as %s", damaged)
+    return _after_rebuild(settings, reloaded, "rebuild")
+
+
+def cmd_archive_prune(args: argparse.Namespace) -> int:
+    from lmkpi.warehouse.archive import prune_archive
+    from lmkpi.warehouse.db import writer_lock
+
+    settings = get_settings()
+    retention = args.retention_months or settings.archive_retention_months
+    with writer_lock(settings.work_dir):
+        pruned = prune_archive(settings.archive_dir, settings.work_db, retention)
+    log.info(
+        "removed %d archived deliveries (%.1f MB) of months before the last %d; recorded in "
+        "audit.archive_prunes",
+        len(pruned),
+        sum(p.size_bytes for p in pruned) / 1e6,
+        retention,
+    )
+    return 0
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
     from lmkpi.orchestration import ensure_dbt_manifest
 
@@ -383,6 +508,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="to_month", type=_month)
     p.add_argument("--force", action="store_true", help="reload files even if unchanged")
     p.add_argument(
+        "--accept-drop",
+        action="store_true",
+        help="load a month whose rows or full-time persons fell by more than "
+        "LMKPI_QUALITY_MAX_DROP (default 25 %%) from the month before: you know why",
+    )
+    p.add_argument(
         "--wait",
         type=float,
         default=600.0,
@@ -418,6 +549,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?")
     p.add_argument("--csv", action="store_true")
     p.add_argument("--max-rows", type=int, default=40)
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a query after this long (default LMKPI_SQL_TIMEOUT_SECONDS, 120)",
+    )
     p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("report", help="the benchmarking report (HTML + PDF) for a municipality")
@@ -440,6 +577,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", action="store_true", help="serve them on 127.0.0.1")
     p.add_argument("--port", type=int, default=8580)
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("key", help="the pseudonym key: make one, or change it deliberately")
+    keys = p.add_subparsers(dest="key_command", required=True, parser_class=_Parser)
+    k = keys.add_parser("new", help="write a new random key to a new file (mode 600)")
+    k.add_argument("--out", required=True, help="the key file to create (never overwritten)")
+    k.set_defaults(func=cmd_key_new)
+    k = keys.add_parser(
+        "rotate", help="change the key: re-pseudonymise the history from the archive"
+    )
+    k.add_argument("--new-key-file", required=True)
+    k.add_argument("--fresh", action="store_true", help="start a new history instead")
+    k.set_defaults(func=cmd_key_rotate)
+
+    p = sub.add_parser(
+        "rebuild", help="make a damaged working database again from the archive and the audit"
+    )
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("archive", help="the archive of raw deliveries")
+    archive = p.add_subparsers(dest="archive_command", required=True, parser_class=_Parser)
+    a = archive.add_parser(
+        "prune", help="delete deliveries older than LMKPI_ARCHIVE_RETENTION_MONTHS (default 36)"
+    )
+    a.add_argument("--retention-months", type=int)
+    a.set_defaults(func=cmd_archive_prune)
 
     p = sub.add_parser("prepare", help="build the dbt manifest (install step)")
     p.set_defaults(func=cmd_prepare)

@@ -98,6 +98,7 @@ def run_monthly_load(
     *,
     triggered_by: str = "cli",
     force: bool = False,
+    accept_drop: bool = False,
     wait_s: float = 600.0,
 ) -> RunOutcome:
     """Materialize ingest -> dbt -> publish for the months ``start``..``end`` in one run.
@@ -109,7 +110,15 @@ def run_monthly_load(
     from lmkpi.warehouse.db import writer_lock
 
     with writer_lock(settings.work_dir, timeout_s=wait_s):
-        result = _execute(settings, months, triggered_by, force)
+        tags = {"lmkpi/triggered_by": triggered_by}
+        tags |= {"lmkpi/force": "true"} if force else {}
+        tags |= {"lmkpi/accept-drop": "true"} if accept_drop else {}
+        result = _execute(settings, months, tags)
+    return _outcome(result, months)
+
+
+def _outcome(result, months: list[Month]) -> RunOutcome:  # noqa: ANN001 (a Dagster result)
+    """Success, and the messages of failed blocking checks and failed steps."""
     errors = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -128,8 +137,28 @@ def run_monthly_load(
     return RunOutcome(result.success, result.run_id, months, errors)
 
 
-def _execute(settings: Settings, months: list[Month], triggered_by: str, force: bool):
-    """The monthly_load job in this process, for ``months``, with this run's settings."""
+def run_models_and_publish(settings: Settings, triggered_by: str) -> RunOutcome:
+    """dbt and publish over the whole loaded history, without the ingest (after the raw layer
+    was rebuilt from the archive: lmkpi.rebuild)."""
+    from lmkpi.warehouse.db import writer_lock
+    from lmkpi.warehouse.pending import latest_loaded_month, pending_months
+
+    with writer_lock(settings.work_dir):
+        pending = pending_months(settings.work_db)
+        latest = latest_loaded_month(settings.work_db)
+        if not pending or latest is None:
+            return RunOutcome(True, "", [], ["nothing to rebuild"])
+        months = Month.range(Month.of(min(pending)), Month.of(latest))
+        tags = {"lmkpi/triggered_by": triggered_by}
+        result = _execute(settings, months, tags, models_only=True)
+    return _outcome(result, months)
+
+
+def _execute(
+    settings: Settings, months: list[Month], tags: dict[str, str], *, models_only: bool = False
+):
+    """The monthly_load job in this process, for ``months``, with this run's settings
+    (``models_only``: dbt and publish, not the ingest)."""
     dagster_home = prepare_dagster_home(settings)
     ensure_dbt_manifest()
 
@@ -142,9 +171,6 @@ def _execute(settings: Settings, months: list[Month], triggered_by: str, force: 
     from pipelines.definitions import defs
     from pipelines.resources import LmkpiSettings
 
-    tags = {"lmkpi/triggered_by": triggered_by}
-    if force:
-        tags["lmkpi/force"] = "true"
     partition_key = None
     if len(months) == 1:
         partition_key = months[0].partition_key
@@ -154,14 +180,21 @@ def _execute(settings: Settings, months: list[Month], triggered_by: str, force: 
             ASSET_PARTITION_RANGE_END_TAG: months[-1].partition_key,
         }
     log.info("loading %s..%s (%d months) through Dagster", months[0], months[-1], len(months))
+    job = defs.resolve_job_def("monthly_load")
+    selection = None
+    if models_only:
+        selection = [k for k in job.asset_layer.executable_asset_keys if k.path[0] != "raw"]
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        return defs.resolve_job_def("monthly_load").execute_in_process(
+        return job.execute_in_process(
+            asset_selection=selection,
             instance=instance,
             partition_key=partition_key,
             tags=tags,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            resources={"lmkpi": LmkpiSettings.of(settings)},
+            # A subset job cannot take resource overrides (Dagster refuses them); it reads the
+            # same settings from the environment, and runs no ingest, so needs no key.
+            resources=None if models_only else {"lmkpi": LmkpiSettings.of(settings)},
         )
 
 

@@ -24,6 +24,10 @@ All state lives under one home folder, ``LMKPI_HOME`` (default ``./data``)::
 | `LMKPI_REPORT_MUNICIPALITIES` | `173` | whose reports the reports job renders (or `all`) |
 | `LMKPI_DUCKDB_MEMORY_LIMIT` | `3GB` | DuckDB's memory limit inside dbt (it spills beyond it) |
 | `LMKPI_PUBLISH_GROUP` | (owner's group) | the group that may read the warehouse and reports |
+| `LMKPI_ARCHIVE_RETENTION_MONTHS` | `36` | months of raw deliveries kept in `archive/` |
+| `LMKPI_SQL_MEMORY_LIMIT` | `2GB` | memory one `lmkpi sql` query may use |
+| `LMKPI_SQL_THREADS` | `2` | threads one `lmkpi sql` query may use |
+| `LMKPI_SQL_TIMEOUT_SECONDS` | `120` | time one `lmkpi sql` query may take |
 | `LMKPI_QUALITY_*` | see `QualityConfig` | thresholds of the quality checks |
 """
 
@@ -63,6 +67,7 @@ _QUALITY_ENV = {
     "min_full_time_for_change": "LMKPI_QUALITY_MIN_FULL_TIME",
     "min_code_rows": "LMKPI_QUALITY_MIN_CODE_ROWS",
     "max_reject_share": "LMKPI_QUALITY_MAX_REJECT_SHARE",
+    "max_drop_share": "LMKPI_QUALITY_MAX_DROP",
 }
 
 
@@ -81,6 +86,10 @@ class QualityConfig:
     - `max_reject_share` (LMKPI_QUALITY_MAX_REJECT_SHARE, 0.01): share of a file's rows that
       may be rejected, per row rule (GE `mostly` = 1 - share) and in all, before the month is
       blocked.
+    - `max_drop_share` (LMKPI_QUALITY_MAX_DROP, 0.25): the month's rows or full-time persons
+      may fall by at most this share from the previous month's before the month is blocked
+      (a half-delivered file); an operator who knows the drop is real loads it with
+      `lmkpi load --accept-drop` (`accept_drop`, never from the environment).
     """
 
     max_change_share: float = 0.25
@@ -88,12 +97,16 @@ class QualityConfig:
     min_full_time_for_change: float = 20.0
     min_code_rows: int = 5
     max_reject_share: float = 0.01
+    max_drop_share: float = 0.25
+    accept_drop: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.max_change_share:
             raise QualityConfigError("max_change_share must be greater than 0")
         if not 0 <= self.max_reject_share < 1:
             raise QualityConfigError("max_reject_share must be in [0, 1)")
+        if not 0 < self.max_drop_share <= 1:
+            raise QualityConfigError("max_drop_share must be in (0, 1]")
         for name in ("min_rows_for_change", "min_full_time_for_change", "min_code_rows"):
             if getattr(self, name) < 0:
                 raise QualityConfigError(f"{name} must not be negative")
@@ -107,6 +120,8 @@ class QualityConfig:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "QualityConfig":
         values: dict[str, float | int] = {}
         for f in fields(cls):
+            if f.name not in _QUALITY_ENV:
+                continue  # set by the operator per run (accept_drop), not by the environment
             raw = environ.get(_QUALITY_ENV[f.name], "").strip()
             if not raw:
                 continue
@@ -166,12 +181,23 @@ def _group(value: str) -> str | None:
     return value
 
 
-def _memory_limit(value: str) -> str:
+def _memory_limit(value: str, variable: str = "LMKPI_DUCKDB_MEMORY_LIMIT") -> str:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
-        raise ConfigurationError(
-            f"LMKPI_DUCKDB_MEMORY_LIMIT={value!r}: give a size like 3GB or 1500MB"
-        )
+        raise ConfigurationError(f"{variable}={value!r}: give a size like 3GB or 1500MB")
     return value.strip()
+
+
+def _positive(environ: Mapping[str, str], variable: str, default: float) -> float:
+    raw = environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigurationError(f"{variable}={raw!r}: give a positive number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -185,6 +211,10 @@ class Settings:
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
     quality: QualityConfig = field(default_factory=QualityConfig)
     publish_group: str | None = None  # LMKPI_PUBLISH_GROUP: may read warehouse/ and reports/
+    archive_retention_months: int = 36  # raw deliveries (with CPR numbers) kept this long
+    sql_memory_limit: str = "2GB"  # bounds of one analyst query (lmkpi sql)
+    sql_threads: int = 2
+    sql_timeout_s: float = 120.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -205,6 +235,12 @@ class Settings:
             ),
             quality=QualityConfig.from_env(environ),
             publish_group=_group(environ.get("LMKPI_PUBLISH_GROUP", "")),
+            archive_retention_months=int(_positive(environ, "LMKPI_ARCHIVE_RETENTION_MONTHS", 36)),
+            sql_memory_limit=_memory_limit(
+                environ.get("LMKPI_SQL_MEMORY_LIMIT", "2GB"), "LMKPI_SQL_MEMORY_LIMIT"
+            ),
+            sql_threads=int(_positive(environ, "LMKPI_SQL_THREADS", 2)),
+            sql_timeout_s=_positive(environ, "LMKPI_SQL_TIMEOUT_SECONDS", 120.0),
         )
         if "home" in overrides:
             overrides["home"] = Path(overrides["home"]).expanduser().resolve()

@@ -70,3 +70,47 @@ def test_a_load_while_another_writes_says_so(lmkpi_home):
     assert result.returncode == 2
     line = _one_line(result)
     assert "another lmkpi process is writing" in line and "--wait SECONDS" in line
+
+
+@pytest.fixture
+def published(lmkpi_home) -> Path:
+    """A published warehouse made by the production publish from a small working database."""
+    import duckdb
+
+    from lmkpi.settings import get_settings
+    from lmkpi.warehouse.publish import publish
+
+    settings = get_settings()
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.work_db)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_x as select range as v from range(1000)")
+    publish(settings.work_db, settings.warehouse_db)
+    return settings.warehouse_db
+
+
+def test_sql_stops_a_query_at_its_time_bound(published):
+    started = time.perf_counter()
+    result = _run(
+        "sql",
+        "--timeout",
+        "1",
+        "select sum(a.range * b.range) from range(200000) a, range(200000) b",
+    )
+    assert time.perf_counter() - started < 20
+    assert result.returncode == 2
+    assert "stopped after 1 s (LMKPI_SQL_TIMEOUT_SECONDS" in _one_line(result)
+
+
+def test_sql_stops_a_query_at_its_memory_bound(published):
+    env = os.environ | {"LMKPI_SQL_MEMORY_LIMIT": "60MB", "LMKPI_SQL_THREADS": "1"}
+    result = _run("sql", "select list(range order by random()) from range(50000000)", env=env)
+    assert result.returncode == 2
+    assert "needs more memory than 60MB (LMKPI_SQL_MEMORY_LIMIT)" in _one_line(result)
+
+
+def test_sql_bounds_cannot_be_lifted_by_a_query(published):
+    result = _run("sql", "set memory_limit = '100GB'")
+    assert result.returncode == 1 and "configuration" in result.stderr.lower()
+    ok = _run("sql", "--csv", "select count(*) as n from marts.fct_x")
+    assert ok.returncode == 0 and ok.stdout.split() == ["n", "1000"]

@@ -150,3 +150,29 @@ def test_load_delivery_composes_the_steps(lmkpi_home: Path, march: Delivery) -> 
         ).fetchall()
         checks = con.execute("select count(distinct load_id) from audit.check_results").fetchone()
     assert audit == [("loaded", None), ("unchanged", None)] and checks == (1,)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ydelser_2019-04.CSV", "ydelser_2019-04-4.csv", "ydelser 2019-04.csv", "ydelser_2019‐04.csv"],
+)
+def test_a_misnamed_delivery_is_reported_with_the_name_expected(tmp_path: Path, name: str) -> None:
+    """Issue 17 item 11: it used to be copied and silently ignored."""
+    folder = tmp_path / "landing" / "ydelser"
+    folder.mkdir(parents=True)
+    (folder / name).write_text("cpr;kommunekode\n")
+    with pytest.raises(MissingDelivery) as info:
+        find_delivery(tmp_path / "landing", "ydelser", Month(2019, 4))
+    message = str(info.value)
+    assert "expected ydelser_2019-04.csv" in message
+    if "2019-04" in name:
+        assert "does not follow the naming rule (bad_file_name): rename it" in message
+    [refused] = scan_landing(tmp_path / "landing").refused
+    assert refused.error.rule == "bad_file_name" and "ydelser_2019-10.csv" in refused.error.message
+
+
+def test_full_width_digits_in_a_name_are_not_a_month(tmp_path: Path) -> None:
+    folder = tmp_path / "landing" / "ydelser"
+    folder.mkdir(parents=True)
+    (folder / "ydelser_２０１９-04.csv").write_text("x")
+    assert not scan_landing(tmp_path / "landing").deliveries

@@ -289,7 +289,8 @@ def test_distribution_checks(tmp_path: Path) -> None:
     )
     config = QualityConfig(min_rows_for_change=3, min_full_time_for_change=1)
     report = validate_read(result, previous=previous, config=config)
-    assert [o.rule for o in report.blocking] == ["municipality_missing"]
+    # 101 is missing, and the month as a whole fell from 85 rows to 6
+    assert [o.rule for o in report.blocking] == ["municipality_missing", "month_volume_drop"]
     assert "kommunekode 101 (80 rows last month)" in report.outcome("municipality_missing").message
     warnings = {o.rule: o for o in report.warnings}
     assert set(warnings) == {
@@ -303,6 +304,29 @@ def test_distribution_checks(tmp_path: Path) -> None:
     assert "INT (9 rows last month)" in warnings["status_code_vanished"].message
     assert warnings["status_code_vanished"].example_lines == []
     assert MonthProfile.from_dict(json.loads(json.dumps(current.to_dict()))) == current
+
+
+def test_a_half_file_blocks_the_month_unless_the_drop_is_accepted(tmp_path: Path) -> None:
+    """Issue 17 item 9: full-time persons 3,262 -> 1,617 loaded with two warnings only."""
+    result = _march(tmp_path, [])
+    month = Month.parse("2019-03")
+    whole = profile("ydelser", result.frame, month)
+    previous = MonthProfile(
+        rows_by_municipality={173: 12},
+        full_time_persons_by_municipality={173: 2 * whole.full_time_persons_by_municipality[173]},
+        codes=whole.codes,
+    )
+    config = QualityConfig(min_rows_for_change=10, min_full_time_for_change=1)
+    drop = validate_read(result, previous=previous, config=config).outcome("month_volume_drop")
+    assert not drop.success and drop.severity == "critical"
+    assert "rows 12 -> 6 (-50%)" in drop.message and "lmkpi load --accept-drop" in drop.message
+    assert drop.unexpected_share == pytest.approx(0.5)
+    accepted = QualityConfig(min_rows_for_change=10, min_full_time_for_change=1, accept_drop=True)
+    report = validate_read(result, previous=previous, config=accepted)
+    assert report.outcome("month_volume_drop").success and not report.blocking
+    assert "accepted by the operator" in report.outcome("month_volume_drop").message
+    tiny = MonthProfile(rows_by_municipality={173: 9}, full_time_persons_by_municipality={})
+    assert validate_read(result, previous=tiny, config=config).outcome("month_volume_drop").success
 
 
 def test_no_previous_month_skips_distribution_checks() -> None:

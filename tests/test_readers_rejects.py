@@ -287,3 +287,19 @@ def test_good_months(month: str) -> None:
 def test_bad_months(month) -> None:
     with pytest.raises(MonthError):
         Month.parse(month)
+
+
+def test_line_numbers_stay_right_after_a_bare_cr_in_a_quoted_field(tmp_path: Path) -> None:
+    """A line break typed in an Excel cell (a bare CR inside quotes) is not a line."""
+    header = "cpr;kommunekode;soegning_id;registreret_dato;status;stilling"
+    rows = [
+        '0101901235;173;A1;2019-10-02;Søgt;"Lager\rmedarbejder"',
+        '0101901235;173;A2;2019-10-03;Søgt;"Kok\nog tjener"',
+        "0101901235;173;A3;2019-10-04;Søgt;x;extra",
+        "0101901235;173;A4;2019-10-05;Søgt;x",
+    ]
+    path = tmp_path / f"joblog_{MONTH}.csv"
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode())
+    result = read_file("joblog", path, month=MONTH, key=KEY)
+    assert result.rejects.get_column("line_number").to_list() == [5]  # header 1, rows 2, 3-4, 5
+    assert result.frame.get_column("line_number").to_list() == [2, 3, 6]

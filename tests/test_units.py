@@ -223,6 +223,29 @@ def test_rollback_restores_the_previous_publication(tmp_path):
         rollback(warehouse)
 
 
+def test_rollback_works_when_the_published_file_was_deleted(tmp_path):
+    from lmkpi.warehouse.publish import rollback
+
+    work, warehouse = tmp_path / "work.duckdb", tmp_path / "wh" / "lmkpi.duckdb"
+    for value in (1, 2):
+        _work_db(work, value)
+        publish(work, warehouse)
+    warehouse.unlink()
+    rollback(warehouse)  # the last publication comes back
+    with open_published(warehouse) as con:
+        assert con.execute("select v from marts.fct_x").fetchone() == (2,)
+
+
+def test_a_killed_publish_leaves_no_temporary_file_or_wal(tmp_path):
+    work, warehouse = tmp_path / "work.duckdb", tmp_path / "wh" / "lmkpi.duckdb"
+    _work_db(work, 1)
+    warehouse.parent.mkdir()
+    for stale in (".lmkpi.duckdb.20191001T000000Z.tmp", ".lmkpi.duckdb.20191001T000000Z.tmp.wal"):
+        (warehouse.parent / stale).write_bytes(b"half a publication")
+    publish(work, warehouse)
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["lmkpi.duckdb", "versions"]
+
+
 def test_rebuild_window_runs_from_what_changed_to_the_end_of_history():
     from lmkpi.warehouse.pending import rebuild_window
 

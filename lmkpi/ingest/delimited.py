@@ -15,7 +15,6 @@ lines themselves. Otherwise Python's csv module reads the file record by record
 """
 
 import csv
-import io
 import logging
 import re
 
@@ -148,9 +147,18 @@ def _fast_path(text: str, file_name: str) -> RawTable | None:
     return RawTable(names=names, frame=good, rejects=rejects, blank_rows=blank)
 
 
+def _physical_lines(text: str):  # noqa: ANN202 (an iterator of str)
+    """The text's lines as the line numbers count them: split at LF only, so a bare CR inside
+    a quoted field (a line break typed in an Excel cell) does not shift later line numbers."""
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    return (line + "\n" for line in lines)
+
+
 def _record_path(text: str, file_name: str) -> RawTable:
     """Python csv path: records may span lines; quoting errors are row rejects."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=SEPARATOR, strict=True)
+    reader = csv.reader(_physical_lines(text), delimiter=SEPARATOR, strict=True)
     names: list[str] | None = None
     width = 0
     trailing_header = False

@@ -76,6 +76,14 @@ def check_catalogue(source: str) -> list[tuple[str, Severity, str]]:
     rules.append(
         ("rows_rejected_share", "critical", "all rejected rows may be at most max_reject_share")
     )
+    rules.append(
+        (
+            "month_volume_drop",
+            "critical",
+            "rows and full-time persons may fall by at most max_drop_share from the previous "
+            "month (lmkpi load --accept-drop when the fall is real)",
+        )
+    )
     rules += [(rule, "critical", f"file refused: {text}") for rule, text in FILE_RULES.items()]
     return rules
 

@@ -129,14 +129,12 @@ def _code_detail(frame: pl.DataFrame, keys: list) -> str:
 def _compare(
     source: str,
     rules: list[Rule],
-    loaded: pl.DataFrame,
-    month: Month,
+    current: MonthProfile,
     file_name: str,
     previous: MonthProfile,
     config: QualityConfig,
     params: dict,
 ) -> list[ExpectationOutcome]:
-    current = profile(source, loaded, month)
     outcomes: list[ExpectationOutcome] = []
     for scope, build, key in (
         ("municipalities", municipality_frame, "kommunekode"),
@@ -219,6 +217,57 @@ def _masked_outcome(file_name: str, masked: pl.DataFrame, rows_read: int) -> Exp
             f"{_lines(lines)}; it was replaced by [CPR fjernet] and the rows loaded. Remove it "
             "in the source system"
         ),
+        reject_rows=False,
+    )
+
+
+def _drop_outcome(
+    file_name: str, current: MonthProfile, previous: MonthProfile, config: QualityConfig
+) -> ExpectationOutcome:
+    """The month against the one before, in all: rows and full-time persons may not fall by
+    more than `max_drop_share` (a file cut in half loads without a per-row error) unless the
+    operator accepted the drop for this run."""
+    totals = [
+        (
+            "rows",
+            sum(previous.rows_by_municipality.values()),
+            sum(current.rows_by_municipality.values()),
+        ),
+        (
+            "full-time persons",
+            sum(previous.full_time_persons_by_municipality.values()),
+            sum(current.full_time_persons_by_municipality.values()),
+        ),
+    ]
+    # judged only from a size at which a fall means something (as the per-municipality checks)
+    least = {
+        "rows": config.min_rows_for_change,
+        "full-time persons": config.min_full_time_for_change,
+    }
+    drops = [(w, before, now) for w, before, now in totals if before > 0 and before >= least[w]]
+    worst = max(drops, key=lambda d: 1 - d[2] / d[1], default=None)
+    share = 1 - worst[2] / worst[1] if worst else 0.0
+    dropped = share > config.max_drop_share
+    shown = ", ".join(f"{w} {b:,.0f} -> {n:,.0f} ({n / b - 1:+.0%})" for w, b, n in drops)
+    message = f"{file_name}: rule month_volume_drop: against the previous month: {shown or 'n/a'}"
+    if dropped and config.accept_drop:
+        message += f"; a fall of more than {config.max_drop_share:.0%}, accepted by the operator"
+    elif dropped:
+        message += (
+            f"; a fall of more than {config.max_drop_share:.0%}: the month is blocked. Check that "
+            "the whole extract was delivered; if the fall is real, load it with "
+            "lmkpi load --accept-drop"
+        )
+    return ExpectationOutcome(
+        rule="month_volume_drop",
+        expectation_type="volume_against_previous_month",
+        column=None,
+        severity="critical",
+        success=not dropped or config.accept_drop,
+        unexpected_count=0,
+        unexpected_share=max(share, 0.0),
+        example_lines=[],
+        message=message,
         reject_rows=False,
     )
 
@@ -313,7 +362,9 @@ def validate(
     notes: list[str] = []
     if previous is not None:
         loaded = frame.filter(~pl.col(INDEX_COLUMN).is_in(list(rejected))) if rejected else frame
-        outcomes += _compare(source, rules, loaded, month, file_name, previous, config, params)
+        current = profile(source, loaded, month)
+        outcomes += _compare(source, rules, current, file_name, previous, config, params)
+        outcomes.append(_drop_outcome(file_name, current, previous, config))
     else:
         notes.append("distribution checks skipped: no profile of the previous month was given")
 

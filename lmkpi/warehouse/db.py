@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from lmkpi.errors import WriterBusy
+from lmkpi.errors import WarehouseError, WriterBusy
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,16 @@ def writer_lock(work_dir: Path, timeout_s: float = 600.0) -> Iterator[None]:
 def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection; closed on exit even when the body raises."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        text = str(exc).splitlines()[0][:160]
+        if "not a valid DuckDB database" in text or "Corrupt database" in text:
+            raise WarehouseError(
+                f"{path} is damaged ({text}); rebuild the working database from the archive, "
+                "keeping the audit history: lmkpi rebuild (the published warehouse is unchanged)"
+            ) from None
+        raise
     try:
         yield con
     finally:

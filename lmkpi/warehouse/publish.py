@@ -109,8 +109,9 @@ def publish(
     started = time.perf_counter()
     shared_dir(warehouse_db.parent, group)
     versions = shared_dir(warehouse_db.parent / "versions", group)
-    for stale in warehouse_db.parent.glob(f".{warehouse_db.name}.*.tmp"):
-        stale.unlink()  # left by a publish that was killed; the caller holds the writer lock
+    for pattern in (f".{warehouse_db.name}.*.tmp", f".{warehouse_db.name}.*.tmp.wal"):
+        for stale in warehouse_db.parent.glob(pattern):
+            stale.unlink()  # left by a publish that was killed; the caller holds the lock
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     tmp = warehouse_db.parent / f".{warehouse_db.name}.{stamp}.tmp"
     try:
@@ -121,8 +122,9 @@ def publish(
         os.replace(tmp, warehouse_db)
         _fsync(warehouse_db.parent)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
     prune_versions(versions, keep)
     seconds = time.perf_counter() - started
     log.info("published %s (%d tables) in %.2f s", warehouse_db, tables, seconds)
@@ -141,16 +143,24 @@ class NothingToRollBackTo(WarehouseError):
 def rollback(warehouse_db: Path) -> Path:
     """Make the publication before the current one the published warehouse again."""
     versions = sorted((warehouse_db.parent / "versions").glob("*.duckdb"))
-    current = warehouse_db.stat().st_ino if warehouse_db.exists() else None
-    inodes = [v.stat().st_ino for v in versions]
-    if current not in inodes:
-        raise NothingToRollBackTo(f"{warehouse_db} is not one of the kept versions")
-    index = inodes.index(current)
-    if index == 0:
-        raise NothingToRollBackTo(
-            f"{versions[0].name} is the oldest kept version; nothing earlier to restore"
-        )
-    previous = versions[index - 1]
+    if not versions:
+        raise NothingToRollBackTo(f"no publication is kept in {warehouse_db.parent / 'versions'}")
+    if not warehouse_db.exists():
+        # The published file was deleted: put the last publication back (the versions are
+        # hard links of the same bytes), so analysts have a warehouse again.
+        previous = versions[-1]
+        log.warning("%s was missing: restoring the last publication", warehouse_db)
+    else:
+        current = warehouse_db.stat().st_ino
+        inodes = [v.stat().st_ino for v in versions]
+        if current not in inodes:
+            raise NothingToRollBackTo(f"{warehouse_db} is not one of the kept versions")
+        index = inodes.index(current)
+        if index == 0:
+            raise NothingToRollBackTo(
+                f"{versions[0].name} is the oldest kept version; nothing earlier to restore"
+            )
+        previous = versions[index - 1]
     tmp = warehouse_db.parent / f".{warehouse_db.name}.rollback.tmp"
     if tmp.exists():
         tmp.unlink()
@@ -161,9 +171,20 @@ def rollback(warehouse_db: Path) -> Path:
     return previous
 
 
-def open_published(warehouse_db: Path) -> duckdb.DuckDBPyConnection:
-    """The analysts' connection: read-only, no access to files outside, settings locked."""
+def open_published(
+    warehouse_db: Path, *, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """The analysts' connection: read-only, no access to files outside, bounded memory and
+    threads when given, settings locked (a query cannot lift them)."""
+    if not Path(warehouse_db).exists():
+        raise WarehouseError(
+            f"nothing is published yet at {warehouse_db}: run lmkpi load (or lmkpi demo) first"
+        )
     con = duckdb.connect(str(warehouse_db), read_only=True)
     con.execute("set enable_external_access = false")
+    if memory_limit:
+        con.execute(f"set memory_limit = '{memory_limit}'")  # validated by lmkpi.settings
+    if threads:
+        con.execute(f"set threads = {int(threads)}")
     con.execute("set lock_configuration = true")
     return con

@@ -8,13 +8,16 @@ failed blocking asset check (``pipelines.checks``), so nothing downstream runs. 
 never retried; transient I/O errors are.
 """
 
+from dataclasses import replace
+
 import dagster as dg
 
 from lmkpi.errors import LmkpiError, MissingDelivery
 from lmkpi.ingest import FileRejected, find_delivery
 from lmkpi.load import LoadOutcome, load_delivery, refuse
 from lmkpi.months import Month
-from lmkpi.warehouse.db import writer_lock
+from lmkpi.warehouse.db import connect, writer_lock
+from lmkpi.warehouse.keys import check_key
 from lmkpi.warehouse.raw import load_population
 from pipelines.checks import check_results, check_specs
 from pipelines.partitions import monthly_partitions, partition_months
@@ -55,8 +58,12 @@ def ingest_source(
     month = months[0]
     try:
         settings = lmkpi.get()
+        if context.run.tags.get("lmkpi/accept-drop") == "true":  # the operator knows why
+            settings = replace(settings, quality=replace(settings.quality, accept_drop=True))
         key = settings.pseudonym_key()
         with writer_lock(settings.work_dir):
+            with connect(settings.work_db) as con:
+                check_key(con, key)  # the key the history was built with, or refused
             for i, month in enumerate(months, start=1):
                 triggered_by = context.run.tags.get("lmkpi/triggered_by", "dagster")
                 try:
