@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import dagster as dg
 
-from lmkpi.errors import LmkpiError, MissingDelivery
+from lmkpi.errors import DeliveryError, LmkpiError, MissingDelivery
 from lmkpi.ingest import FileRejected, find_delivery
 from lmkpi.load import LoadOutcome, load_delivery, refuse
 from lmkpi.months import Month
@@ -97,6 +97,9 @@ def ingest_source(
                 log(f"[{i}/{len(months)}] {source} {month}: {outcome.record.message}")
     except LmkpiError as exc:
         raise _failure(source, month, exc, outcomes) from None
+    except PermissionError as exc:  # not transient: retrying cannot help
+        problem = f"cannot read {exc.filename}: permission denied; make it readable by lmkpi"
+        raise _failure(source, month, DeliveryError(problem), outcomes) from None
     metadata = _outcomes_metadata(outcomes) if outcomes else {}
     if not_delivered:
         metadata["not_delivered"] = ", ".join(map(str, not_delivered))
