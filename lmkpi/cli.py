@@ -385,6 +385,43 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch a table from Jobindsats or Statbank into the landing folder, then load it."""
+    from datetime import date
+
+    from lmkpi.external.fetch import jobindsats_request, save_answer, send, statbank_request
+    from lmkpi.external.specs import spec_for
+    from lmkpi.ingest import scan_landing
+
+    settings = get_settings()
+    spec = spec_for(args.source, args.table.lower())
+    if spec is None:
+        from lmkpi.external.specs import specs
+
+        known = ", ".join(t for s, t in specs() if s == args.source)
+        raise UsageError(f"no spec for {args.source} table {args.table!r}; known: {known}")
+    if args.source == "jobindsats":
+        token = settings.jobindsats_api_token(Path(args.token_file) if args.token_file else None)
+        base = args.base_url or settings.jobindsats_url
+        request = jobindsats_request(spec, base, token, args.from_month)
+    else:
+        base = args.base_url or settings.statbank_url
+        request = statbank_request(spec, base, args.from_month)
+    log.info("fetching %s %s from %s", args.source, spec.table, base.split("?")[0])
+    body = send(request, attempts=args.attempts, timeout_s=args.timeout)
+    settings.ensure_dirs()
+    delivery = save_answer(spec, body, request.fmt, settings.landing_dir, date.today())
+    log.info("wrote %s (%d bytes)", delivery.path, delivery.size)
+    if args.no_load:
+        return 0
+    months = [d.month for d in scan_landing(settings.landing_dir, ("ydelser",)).deliveries]
+    if not months:
+        log.info("no extract to load it with yet: the next lmkpi load loads it")
+        return 0
+    settings.pseudonym_key()
+    return _load(settings, max(months), max(months), "fetch")
+
+
 def cmd_key_new(args: argparse.Namespace) -> int:
     from lmkpi.settings import write_new_key
 
@@ -577,6 +614,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", action="store_true", help="serve them on 127.0.0.1")
     p.add_argument("--port", type=int, default=8580)
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("fetch", help="fetch a Jobindsats / Statbank table as a dated vintage")
+    p.add_argument("source", choices=["jobindsats", "statbank"])
+    p.add_argument("--table", required=True, help="the table id of its spec, e.g. ptva02")
+    p.add_argument("--from", dest="from_month", type=_month, help="the first period wanted")
+    p.add_argument("--token-file", help="Jobindsats: the API token (else LMKPI_JOBINDSATS_*)")
+    p.add_argument("--base-url", help="the API's address (default: the public one)")
+    p.add_argument("--attempts", type=int, default=4, help="tries in all (default 4)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per try (default 30)")
+    p.add_argument("--no-load", action="store_true", help="only write it to the landing folder")
+    p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("key", help="the pseudonym key: make one, or change it deliberately")
     keys = p.add_subparsers(dest="key_command", required=True, parser_class=_Parser)

@@ -19,14 +19,17 @@ outcome ``blocked`` with the month's raw rows untouched; the same bytes delivere
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
+import polars as pl
 
 from lmkpi.ingest import Delivery, FileRejected, read_extract
 from lmkpi.months import Month
 from lmkpi.permissions import private_file
 from lmkpi.quality import (
-    AcceptedRows,
     ValidationReport,
     accept_rows,
     file_rejected_report,
@@ -83,52 +86,98 @@ def load_delivery(
         ensure_raw_tables(con)
         history = month_history(con, delivery.source, delivery.month)
     if history.loaded_sha256 == delivery.sha256 and not force:
-        message = (
-            f"{delivery.file_name} is identical to the file already loaded "
-            f"(load {history.loaded_id}); nothing to do"
-        )
-        return commit(settings, LoadOutcome(record.finished(OUTCOME_UNCHANGED, message)))
+        return unchanged(settings, record, history.loaded_id)
     try:
         result = read_extract(delivery, key=key)
     except FileRejected as exc:
-        report = file_rejected_report(delivery.source, delivery.month, exc)
-        summary = write_summary(report, settings.quality_dir, record.load_id)
-        refused = record.finished(
-            OUTCOME_REJECTED_FILE, str(exc), validation_summary=str(summary), checks_blocking=1
-        )
-        commit(settings, LoadOutcome(refused, report, summary))
+        refuse_read(settings, record, delivery.month, exc)
         raise
     report = validate_read(result, previous=history.previous_profile, config=settings.quality)
-    summary = write_summary(report, settings.quality_dir, record.load_id)
     accepted = accept_rows(result, report)
+    month, rows, load_id = delivery.month, accepted.frame, record.load_id
+    return finish(
+        settings,
+        record,
+        report,
+        Rows(result.encoding, accepted.rows_read, rows.height, accepted.rejects),
+        superseded=history.loaded_id,
+        profile=lambda: json.dumps(profile(delivery.source, rows, month).to_dict()),
+        write=lambda con: replace_month(con, delivery.source, month, rows, load_id),
+    )
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What a read file gave: rows read, rows kept, and the rejected lines."""
+
+    encoding: str
+    read: int
+    loaded: int
+    rejects: pl.DataFrame
+
+    @property
+    def rejected(self) -> int:
+        return self.rejects.get_column("line_number").n_unique() if self.rejects.height else 0
+
+
+def unchanged(settings: Settings, record: LoadRecord, loaded_id: str | None) -> LoadOutcome:
+    """The same bytes as the load in effect: recorded, nothing else done."""
+    message = (
+        f"{record.file_name} is identical to the file already loaded (load {loaded_id}); "
+        "nothing to do"
+    )
+    return commit(settings, LoadOutcome(record.finished(OUTCOME_UNCHANGED, message)))
+
+
+def refuse_read(settings: Settings, record: LoadRecord, month: Month, error: FileRejected) -> None:
+    """A file the reader refused whole: its audit row and a summary (the caller re-raises)."""
+    report = file_rejected_report(record.source, month, error)
+    summary = write_summary(report, settings.quality_dir, record.load_id)
+    refused = record.finished(
+        OUTCOME_REJECTED_FILE, str(error), validation_summary=str(summary), checks_blocking=1
+    )
+    commit(settings, LoadOutcome(refused, report, summary))
+
+
+def finish(
+    settings: Settings,
+    record: LoadRecord,
+    report: ValidationReport,
+    rows: Rows,
+    *,
+    superseded: str | None,
+    profile: Callable[[], str] | None,
+    write: Callable[[duckdb.DuckDBPyConnection], None],
+) -> LoadOutcome:
+    """After validation: blocked (nothing written but the audit) or loaded (``write`` in the
+    same transaction as the audit), with the summary written either way."""
+    summary = write_summary(report, settings.quality_dir, record.load_id)
     counts = {
-        "encoding": result.encoding,
-        "rows_read": accepted.rows_read,
-        "rows_rejected": accepted.rows_rejected,
+        "encoding": rows.encoding,
+        "rows_read": rows.read,
+        "rows_rejected": rows.rejected,
         "validation_summary": str(summary),
         "checks_blocking": len(report.blocking),
         "checks_warning": len(report.warnings),
     }
     if report.blocking:
         rules = ", ".join(f"{o.rule} ({o.message})" for o in report.blocking)
-        message = (
-            f"{delivery.file_name}: BLOCKED by {rules}; the month was not loaded. See {summary}"
-        )
+        message = f"{record.file_name}: BLOCKED by {rules}; nothing was loaded. See {summary}"
         blocked = record.finished(OUTCOME_BLOCKED, message, **counts)
-        return commit(settings, LoadOutcome(blocked, report, summary), accepted, rows=False)
+        return commit(settings, LoadOutcome(blocked, report, summary), rows.rejects)
     message = (
-        f"{delivery.file_name}: {accepted.rows_read} rows read, {accepted.frame.height} loaded, "
-        f"{accepted.rows_rejected} rejected; checks: {report.verdict}"
+        f"{record.file_name}: {rows.read} rows read, {rows.loaded} loaded, {rows.rejected} "
+        f"rejected; checks: {report.verdict}"
     )
     loaded = record.finished(
         OUTCOME_LOADED,
         message,
-        rows_loaded=accepted.frame.height,
-        superseded_load_id=history.loaded_id,
-        profile_json=json.dumps(profile(delivery.source, accepted.frame, delivery.month).to_dict()),
+        rows_loaded=rows.loaded,
+        superseded_load_id=superseded,
+        profile_json=profile() if profile else None,
         **counts,
     )
-    return commit(settings, LoadOutcome(loaded, report, summary), accepted, rows=True)
+    return commit(settings, LoadOutcome(loaded, report, summary), rows.rejects, write=write)
 
 
 def refuse(
@@ -139,7 +188,7 @@ def refuse(
     *,
     triggered_by: str,
     run_id: str | None = None,
-) -> LoadOutcome:
+) -> None:
     """Record a file refused before anything of it was read (a symlink or other non-regular
     file, two files for one month): an audit row and a summary; nothing archived or read."""
     record = LoadRecord(
@@ -154,14 +203,9 @@ def refuse(
         run_id=run_id,
         started_at=now(),
     )
-    report = file_rejected_report(source, month, error)
-    summary = write_summary(report, settings.quality_dir, record.load_id)
-    refused = record.finished(
-        OUTCOME_REJECTED_FILE, str(error), validation_summary=str(summary), checks_blocking=1
-    )
     with connect(settings.work_db) as con:
         ensure_audit_tables(con)
-    return commit(settings, LoadOutcome(refused, report, summary))
+    refuse_read(settings, record, month, error)
 
 
 def start_record(
@@ -187,18 +231,19 @@ def start_record(
 def commit(
     settings: Settings,
     outcome: LoadOutcome,
-    accepted: AcceptedRows | None = None,
+    rejects: pl.DataFrame | None = None,
     *,
-    rows: bool = False,
+    write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> LoadOutcome:
-    """One transaction: the month's raw rows (when ``rows``), the audit row, the check
-    results and the rejected lines. Either all of it is in the working database or none."""
+    """One transaction: the rows (``write``, e.g. replace the month), the audit row, the
+    check results and the rejected lines. Either all of it is in the working database or
+    none."""
     record = outcome.record
     with connect(settings.work_db) as con:
         con.execute("begin transaction")
-        if rows and accepted is not None:
-            replace_month(con, record.source, outcome.month, accepted.frame, record.load_id)
-        record_load(con, record, outcome.report, accepted.rejects if accepted else None)
+        if write is not None:
+            write(con)
+        record_load(con, record, outcome.report, rejects)
         con.execute("commit")
     (log.error if record.outcome == OUTCOME_BLOCKED else log.info)("%s", record.message)
     return outcome

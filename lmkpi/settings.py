@@ -25,6 +25,8 @@ All state lives under one home folder, ``LMKPI_HOME`` (default ``./data``)::
 | `LMKPI_DUCKDB_MEMORY_LIMIT` | `3GB` | DuckDB's memory limit inside dbt (it spills beyond it) |
 | `LMKPI_PUBLISH_GROUP` | (owner's group) | the group that may read the warehouse and reports |
 | `LMKPI_ARCHIVE_RETENTION_MONTHS` | `36` | months of raw deliveries kept in `archive/` |
+| `LMKPI_JOBINDSATS_TOKEN_FILE` / `_TOKEN` | (none) | the Jobindsats API token (lmkpi fetch) |
+| `LMKPI_JOBINDSATS_URL`, `LMKPI_STATBANK_URL` | the public APIs | where lmkpi fetch asks |
 | `LMKPI_SQL_MEMORY_LIMIT` | `2GB` | memory one `lmkpi sql` query may use |
 | `LMKPI_SQL_THREADS` | `2` | threads one `lmkpi sql` query may use |
 | `LMKPI_SQL_TIMEOUT_SECONDS` | `120` | time one `lmkpi sql` query may take |
@@ -181,6 +183,10 @@ def _group(value: str) -> str | None:
     return value
 
 
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
 def _memory_limit(value: str, variable: str = "LMKPI_DUCKDB_MEMORY_LIMIT") -> str:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
         raise ConfigurationError(f"{variable}={value!r}: give a size like 3GB or 1500MB")
@@ -212,6 +218,10 @@ class Settings:
     quality: QualityConfig = field(default_factory=QualityConfig)
     publish_group: str | None = None  # LMKPI_PUBLISH_GROUP: may read warehouse/ and reports/
     archive_retention_months: int = 36  # raw deliveries (with CPR numbers) kept this long
+    jobindsats_token_file: Path | None = None  # the API token: a secret, like the key
+    jobindsats_token: str | None = field(default=None, repr=False)
+    jobindsats_url: str = "https://api.jobindsats.dk/v3"
+    statbank_url: str = "https://api.statbank.dk/v1"
     sql_memory_limit: str = "2GB"  # bounds of one analyst query (lmkpi sql)
     sql_threads: int = 2
     sql_timeout_s: float = 120.0
@@ -236,6 +246,10 @@ class Settings:
             quality=QualityConfig.from_env(environ),
             publish_group=_group(environ.get("LMKPI_PUBLISH_GROUP", "")),
             archive_retention_months=int(_positive(environ, "LMKPI_ARCHIVE_RETENTION_MONTHS", 36)),
+            jobindsats_token_file=_path(environ.get("LMKPI_JOBINDSATS_TOKEN_FILE")),
+            jobindsats_token=environ.get("LMKPI_JOBINDSATS_TOKEN") or None,
+            jobindsats_url=environ.get("LMKPI_JOBINDSATS_URL") or "https://api.jobindsats.dk/v3",
+            statbank_url=environ.get("LMKPI_STATBANK_URL") or "https://api.statbank.dk/v1",
             sql_memory_limit=_memory_limit(
                 environ.get("LMKPI_SQL_MEMORY_LIMIT", "2GB"), "LMKPI_SQL_MEMORY_LIMIT"
             ),
@@ -336,6 +350,23 @@ class Settings:
         check_key_strength(key)
         return key
 
+    def jobindsats_api_token(self, token_file: Path | None = None) -> str:
+        """The Jobindsats API token: ``token_file``, else LMKPI_JOBINDSATS_TOKEN_FILE, else
+        LMKPI_JOBINDSATS_TOKEN. A secret: never logged, never stored by lmkpi."""
+        path = token_file or self.jobindsats_token_file
+        if path is not None:
+            token = read_key_file(path, "Jobindsats token").decode().strip()
+        elif self.jobindsats_token:
+            token = self.jobindsats_token.strip()
+        else:
+            raise ConfigurationError(
+                "no Jobindsats API token: give --token-file FILE or set "
+                "LMKPI_JOBINDSATS_TOKEN_FILE (a token is issued per organisation by STAR)"
+            )
+        if not token or any(c.isspace() for c in token):
+            raise ConfigurationError("the Jobindsats token file holds no single token")
+        return token
+
     def _demo_key(self) -> bytes:
         key_file = self.demo_key_file
         if not key_file.exists():
@@ -368,19 +399,19 @@ def check_key_strength(key: bytes) -> None:
         )
 
 
-def read_key_file(path: Path) -> bytes:
-    """The key in ``path``; refused when others than its owner may read it."""
+def read_key_file(path: Path, what: str = "pseudonym key") -> bytes:
+    """The secret in ``path``; refused when others than its owner may read it."""
     try:
         info = path.stat()
         key = path.read_bytes().strip()
     except OSError as exc:
         raise ConfigurationError(
-            f"LMKPI_PSEUDONYM_KEY_FILE={path} cannot be read ({exc.strerror}); "
-            "point it at the file holding the pseudonym key"
+            f"the {what} file {path} cannot be read ({exc.strerror}); "
+            f"point the setting at the file holding the {what}"
         ) from None
     if info.st_mode & 0o077:
         raise ConfigurationError(
-            f"the pseudonym key file {path} can be read by others (mode "
+            f"the {what} file {path} can be read by others (mode "
             f"{info.st_mode & 0o777:o}); make it the owner's only: chmod 600 {path}"
         )
     return key

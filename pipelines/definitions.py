@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from pipelines.assets.dbt import lmkpi_dbt_models, run_window
+from pipelines.assets.external import external_observations
 from pipelines.assets.ingest import ingest_assets
 from pipelines.assets.publish import published_warehouse
 from pipelines.assets.reports import benchmarking_report
@@ -40,7 +41,14 @@ class LmkpiDbtCliResource(DbtCliResource):
 
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, run_window, lmkpi_dbt_models, published_warehouse, benchmarking_report],
+    assets=[
+        *ingest_assets,
+        external_observations,
+        run_window,
+        lmkpi_dbt_models,
+        published_warehouse,
+        benchmarking_report,
+    ],
     jobs=[monthly_load, monthly_reports],
     schedules=[monthly_schedule],
     sensors=[landing_sensor, reports_after_load],

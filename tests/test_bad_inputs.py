@@ -15,7 +15,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lmkpi.ingest import FileRejected, ReadResult
+from lmkpi.external.read import read_external
+from lmkpi.external.specs import EXTERNAL_SOURCES, spec_for
+from lmkpi.external.validate import validate_external
+from lmkpi.ingest import Delivery, FileRejected, ReadResult
 from lmkpi.months import Month
 from lmkpi.quality import (
     MonthProfile,
@@ -205,7 +208,41 @@ def _names_lines(message: str, lines: list[int]) -> None:
         assert re.search(rf"\b{line}\b", message), (line, message)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+EXTERNAL = [c for c in CASES if c["source"] in EXTERNAL_SOURCES]
+PERSON_LEVEL = [c for c in CASES if c["source"] not in EXTERNAL_SOURCES]
+
+
+@pytest.mark.parametrize("case", EXTERNAL, ids=[c["id"] for c in EXTERNAL])
+def test_bad_external_input(case: dict, tmp_path: Path) -> None:
+    """A Jobindsats or Statbank file: refused naming file, column and value, or read and
+    validated with the suite made from its spec."""
+    path = deliver(case, tmp_path)
+    try:
+        delivery = Delivery.at(path, case["source"])
+        spec = spec_for(delivery.source, delivery.table)
+        read = read_external(spec, path.read_bytes(), path.name, delivery.format, delivery.vintage)
+    except FileRejected as error:
+        assert case["expected"] == "rejected_file", f"{case['id']}: refused: {error}"
+        assert error.rule == case["rule"], str(error)
+        assert str(error).startswith(f"{path.name}: "), str(error)
+        assert case["contains"] in error.message, error.message
+        return
+    assert case["expected"] != "rejected_file", f"{case['id']}: the file was read"
+    report = validate_external(read)
+    assert read.rows_read == read.rows_loaded + read.rows_rejected
+    blocking = [o.rule for o in report.blocking]
+    if case["expected"] == "loaded":
+        assert not blocking and not report.warnings and read.rejects.height == 0, blocking
+        assert read.frame.height > 0
+        return
+    outcome = report.outcome(case["rule"])
+    assert (case["rule"] in blocking) == (case["expected"] == "blocked"), blocking
+    assert case["contains"] in outcome.message, outcome.message
+    if case.get("lines"):
+        assert read.rejects.get_column("line_number").unique().to_list() == case["lines"]
+
+
+@pytest.mark.parametrize("case", PERSON_LEVEL, ids=[c["id"] for c in PERSON_LEVEL])
 def test_bad_input(case: dict, tmp_path: Path) -> None:
     assert case["expected"] in EXPECTED, case["id"]
     path = deliver(case, tmp_path)
@@ -274,7 +311,7 @@ def test_bad_input(case: dict, tmp_path: Path) -> None:
 
 def test_corpus_is_large_and_covers_every_source_and_outcome() -> None:
     assert len(CASES) >= 40
-    assert {c["source"] for c in CASES} == {"ydelser", "joblog", "indkvartering"}
+    assert {c["source"] for c in CASES} == {"ydelser", "joblog", "indkvartering", *EXTERNAL_SOURCES}
     assert {c["expected"] for c in CASES} == EXPECTED
     assert len({c["id"] for c in CASES}) == len(CASES)
     for case in CASES:

@@ -1,11 +1,16 @@
-"""``Delivery``: one delivered file, named by the contracts' naming rule, as a value.
+"""``Delivery``: one delivered file, named by its source's naming rule, as a value.
 
-A delivery is ``<landing>/<source>/<source>_<YYYY-MM>.<ext>`` (docs/contracts.md, "Common rules").
+- a person-level extract is ``<landing>/<source>/<source>_<YYYY-MM>.<ext>`` (docs/contracts.md,
+  "Common rules"): its month is the reporting month;
+- an external aggregate is ``<landing>/<jobindsats|statbank>/<table>_<YYYY-MM-DD>.<csv|json>``
+  (docs/external_sources.md): the table is one with a spec, the date the day it was retrieved
+  (its vintage), and its month that day's month.
+
 This module holds the one file-name parser of lmkpi: the sensor, the schedule, the CLI (also
-for restatements) and the ingest asset all make or take ``Delivery`` values, and nothing else
-splits a file name. A name is accepted only in exactly that form, lower-case ASCII, with an
-extension the source's contract allows, so it is safe in paths, partition keys and SQL
-parameters; anything else is ``bad_file_name`` with the name that was expected.
+for restatements) and the ingest assets all make or take ``Delivery`` values, and nothing
+else splits a file name. A name is accepted only in exactly that form, lower-case ASCII, with
+an allowed extension, so it is safe in paths, partition keys and SQL parameters; anything
+else is ``bad_file_name`` with the name that was expected.
 """
 
 import hashlib
@@ -13,50 +18,94 @@ import re
 import shutil
 import stat
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 from lmkpi.contracts import CONTRACTS
 from lmkpi.errors import MissingDelivery
+from lmkpi.external.specs import EXTERNAL_SOURCES, specs
 from lmkpi.ingest.errors import FileRejected, safe_text
 from lmkpi.months import MONTH_PATTERN, Month
 from lmkpi.permissions import private_dir, private_file
 
+EXTERNAL_EXTENSIONS = ("csv", "json")
+ALL_SOURCES = (*CONTRACTS, *EXTERNAL_SOURCES)
 
-def _contract(source: str):
-    try:
-        return CONTRACTS[source]
-    except (KeyError, TypeError):
-        raise FileRejected(
-            safe_text(source, quote=False),
-            "unknown_source",
-            f"unknown source {safe_text(source)}; expected one of {', '.join(CONTRACTS)}",
-        ) from None
+
+def _extensions(source: str) -> tuple[str, ...]:
+    if source in CONTRACTS:
+        return CONTRACTS[source].extensions
+    if source in EXTERNAL_SOURCES:
+        return EXTERNAL_EXTENSIONS
+    raise FileRejected(
+        safe_text(source, quote=False),
+        "unknown_source",
+        f"unknown source {safe_text(source)}; expected one of {', '.join(ALL_SOURCES)}",
+    )
 
 
 def _pattern(source: str) -> re.Pattern[str]:
-    extensions = "|".join(re.escape(e) for e in _contract(source).extensions)
-    return re.compile(
-        rf"{re.escape(source)}_(?P<key>{MONTH_PATTERN})\.(?P<format>{extensions})", re.ASCII
-    )
+    extensions = "|".join(re.escape(e) for e in _extensions(source))
+    if source in EXTERNAL_SOURCES:
+        stem = rf"(?P<table>[a-z0-9]+)_(?P<key>{MONTH_PATTERN})-(?P<day>[0-3][0-9])"
+    else:
+        stem = rf"{re.escape(source)}_(?P<key>{MONTH_PATTERN})"
+    return re.compile(rf"{stem}\.(?P<format>{extensions})", re.ASCII)
 
 
 def expected_names(source: str, month: Month | None = None) -> str:
     key = month.key if month else "2019-10"
-    return " or ".join(f"{source}_{key}.{e}" for e in _contract(source).extensions)
+    if source in EXTERNAL_SOURCES:
+        return " or ".join(f"<table>_{key}-15.{e}" for e in EXTERNAL_EXTENSIONS)
+    return " or ".join(f"{source}_{key}.{e}" for e in _extensions(source))
+
+
+def _bad_name(source: str, file_name: object) -> FileRejected:
+    form = (
+        "<table>_<YYYY-MM-DD>.<ext>" if source in EXTERNAL_SOURCES else "<source>_<YYYY-MM>.<ext>"
+    )
+    return FileRejected(
+        safe_text(file_name, 80, quote=False),
+        "bad_file_name",
+        f"the file name must be {form}, e.g. {expected_names(source)}; rename the file",
+    )
 
 
 def parse_file_name(source: str, file_name: str) -> tuple[Month, str]:
-    """(month, format) of ``<source>_<YYYY-MM>.<ext>``; FileRejected ``bad_file_name`` else."""
+    """(month, format) of a delivery's name; FileRejected ``bad_file_name`` otherwise (an
+    external file's month is the month of its vintage: ``parse_external_name`` has the rest)."""
     match = _pattern(source).fullmatch(file_name) if isinstance(file_name, str) else None
     if match is None:
-        raise FileRejected(
-            safe_text(file_name, 80, quote=False),
-            "bad_file_name",
-            f"the file name must be <source>_<YYYY-MM>.<ext>, e.g. {expected_names(source)}; "
-            "rename the file",
-        )
+        raise _bad_name(source, file_name)
+    if source in EXTERNAL_SOURCES:
+        return Month.of(parse_external_name(source, file_name)[1]), match["format"]
     return Month.parse(match["key"]), match["format"]
+
+
+def parse_external_name(source: str, file_name: str) -> tuple[str, date]:
+    """(table, vintage) of ``<table>_<YYYY-MM-DD>.<ext>``: a table with a spec, a real date."""
+    match = _pattern(source).fullmatch(file_name) if isinstance(file_name, str) else None
+    if match is None or source not in EXTERNAL_SOURCES:
+        raise _bad_name(source, file_name)
+    month = Month.parse(match["key"])
+    try:
+        vintage = date(month.year, month.month, int(match["day"]))
+    except ValueError:
+        raise _bad_name(source, file_name) from None
+    if vintage > date.today():
+        raise FileRejected(
+            file_name, "bad_file_name", f"the retrieval date {vintage} is in the future"
+        )
+    known = sorted(t for s, t in specs() if s == source)
+    if match["table"] not in known:
+        raise FileRejected(
+            file_name,
+            "unknown_table",
+            f"table {match['table']!r} has no spec; known {source} tables: {', '.join(known)} "
+            "(a new table is a spec file in lmkpi/external/specs)",
+        )
+    return match["table"], vintage
 
 
 @dataclass(frozen=True)
@@ -66,8 +115,10 @@ class Delivery:
     source: str
     month: Month
     path: Path
-    format: str  # the extension: csv, parquet, xlsx
+    format: str  # the extension: csv, parquet, xlsx, json
     size: int = field(compare=False)
+    table: str | None = None  # external sources: the table, e.g. ptva02
+    vintage: date | None = None  # external sources: the day the file was retrieved
 
     @classmethod
     def at(cls, path: Path, source: str | None = None) -> "Delivery":
@@ -80,6 +131,9 @@ class Delivery:
         path = Path(path)
         source = source or path.parent.name
         month, fmt = parse_file_name(source, path.name)
+        table, vintage = (
+            parse_external_name(source, path.name) if source in EXTERNAL_SOURCES else (None, None)
+        )
         info = path.lstat()
         if not stat.S_ISREG(info.st_mode):
             kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
@@ -88,7 +142,7 @@ class Delivery:
                 "not_a_regular_file",
                 f"the delivery is {kind}; deliver the file itself (nothing of it was read)",
             )
-        return cls(source=source, month=month, path=path, format=fmt, size=info.st_size)
+        return cls(source, month, path, fmt, info.st_size, table=table, vintage=vintage)
 
     @property
     def file_name(self) -> str:
@@ -142,7 +196,7 @@ class LandingScan:
 
 def scan_source(landing_dir: Path, source: str) -> LandingScan:
     """Every file in ``<landing>/<source>/``, sorted by name: deliveries and refused files."""
-    _contract(source)
+    _extensions(source)
     folder = landing_dir / source
     deliveries, refused = [], []
     if folder.is_dir():
@@ -156,7 +210,7 @@ def scan_source(landing_dir: Path, source: str) -> LandingScan:
     return LandingScan(deliveries, refused)
 
 
-def scan_landing(landing_dir: Path, sources: tuple[str, ...] = tuple(CONTRACTS)) -> LandingScan:
+def scan_landing(landing_dir: Path, sources: tuple[str, ...] = ALL_SOURCES) -> LandingScan:
     scans = [scan_source(landing_dir, s) for s in sources]
     return LandingScan(
         [d for s in scans for d in s.deliveries], [r for s in scans for r in s.refused]

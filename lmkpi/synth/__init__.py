@@ -21,19 +21,20 @@ from __future__ import annotations
 import csv
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from .external import ExternalWorld
 from .frames import YDELSER_COLUMNS, ydelser_frame
 from .housing import INDKVARTERING_COLUMNS, housing_months, plan_sites
 from .joblog import JOBLOG_COLUMNS, Joblog
 from .months import month_index, month_label
 from .params import SEEDS_DIR, load_model, load_municipalities, load_vocabulary
-from .simulate import Simulation
+from .simulate import Segments, Simulation
 from .writer import CLEAN, UTF8_BOM_DIALECT, WINDOWS, Dialect, write_csv
 
 __all__ = [
@@ -65,6 +66,7 @@ class SynthSummary:
     bytes_written: int = 0
     seconds: float = 0.0
     restatements: list[Path] = field(default_factory=list)
+    external: list[Path] = field(default_factory=list)
 
 
 def generate(
@@ -78,8 +80,18 @@ def generate(
     sources: tuple[str, ...] = SOURCES,
     mess: bool = False,
     progress: Callable[[str], None] | None = None,
+    person_level: Collection[int] | None = None,
+    external_retrieved: str | None = None,
+    external_earlier: str | None = None,
 ) -> SynthSummary:
-    """Write synthetic extracts for the months `start`..`end` (YYYY-MM, inclusive)."""
+    """Write synthetic extracts for the months `start`..`end` (YYYY-MM, inclusive).
+
+    `person_level`: the municipalities whose person-level extracts are written (default all
+    simulated ones: a municipality has its own citizens' data only). `external_retrieved`
+    (an ISO date): also write Jobindsats- and Statbank-shaped files of the whole simulated
+    world, retrieved that day (`lmkpi.synth.external`); `external_earlier`: an earlier PTVA02
+    vintage retrieved that day.
+    """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     first, last = month_index(start), month_index(end)
@@ -130,6 +142,12 @@ def generate(
     restated = first + (last - first) // 2 if mess else None
 
     months = [month_label(m) for m in range(first, last + 1)]
+    own = None if person_level is None else np.isin(sim.codes, list(person_level))
+    world = (
+        ExternalWorld(model, sim.codes, munis.population_16_66[selected] * scales, seed)
+        if external_retrieved
+        else None
+    )
     summary = SynthSummary(out_dir=out_dir, months=months, municipalities=chosen)
     summary.rows = {s: 0 for s in sources}
 
@@ -144,7 +162,8 @@ def generate(
     for m in range(first, last + 1):
         t_month = time.perf_counter()
         label = month_label(m)
-        segments = sim.step(m)
+        all_segments = sim.step(m)
+        segments = all_segments if own is None else _segments_of(all_segments, sim.p, own)
         counts = []
         if "ydelser" in sources:
             frame = ydelser_frame(segments, sim.p, model, sim.codes)
@@ -157,12 +176,21 @@ def generate(
             else:
                 put(frame, name, dialects["ydelser", m], "ydelser")
             counts.append(f"ydelser {frame.height:,}")
+        registrations = None
+        if "joblog" in sources or world is not None:
+            registrations = joblog.month(m, all_segments, sim.p, sim.codes)
         if "joblog" in sources:
-            frame = joblog.month(m, segments, sim.p, sim.codes)
+            frame = registrations
+            if own is not None:
+                frame = frame.filter(pl.col("kommunekode").is_in(sim.codes[own].tolist()))
             put(frame, Path("joblog") / f"joblog_{label}.csv", dialects["joblog", m], "joblog")
             counts.append(f"joblog {frame.height:,}")
+        if world is not None:
+            world.add_month(m, all_segments, sim.p, registrations)
         if "indkvartering" in sources:
             frame = housing[label]
+            if own is not None:
+                frame = frame.filter(pl.col("kommunekode").is_in(sim.codes[own].tolist()))
             name = Path("indkvartering") / f"indkvartering_{label}.csv"
             put(frame, name, dialects["indkvartering", m], "indkvartering")
             counts.append(f"indkvartering {frame.height:,}")
@@ -177,6 +205,11 @@ def generate(
     population = _population_frame(months, sim.codes, munis.population_16_66[selected], scales)
     put(population, POPULATION_FILE, CLEAN, None)
     summary.rows["population"] = population.height
+    if world is not None:
+        for path in world.write(out_dir, external_retrieved, external_earlier):
+            summary.files.append(path)
+            summary.external.append(path)
+            summary.bytes_written += path.stat().st_size
     summary.seconds = time.perf_counter() - t0
     logger.info(
         "synth done: %d files, %s rows, %.1f MB in %.1f s",
@@ -186,6 +219,12 @@ def generate(
         summary.seconds,
     )
     return summary
+
+
+def _segments_of(seg: Segments, people, own: np.ndarray) -> Segments:  # noqa: ANN001
+    """The segments of the persons of the municipalities marked in ``own``."""
+    mask = own[people.muni[seg.pid]]
+    return Segments(**{k: getattr(seg, k)[mask] for k in Segments.__dataclass_fields__})
 
 
 def _public_states(status: tuple[str, ...]) -> np.ndarray:

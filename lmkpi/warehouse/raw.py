@@ -12,6 +12,8 @@ import duckdb
 import polars as pl
 
 from lmkpi.contracts import SOURCES, output_schema
+from lmkpi.external.read import OBSERVATION_SCHEMA
+from lmkpi.external.specs import spec_for
 from lmkpi.months import Month
 from lmkpi.settings import HISTORY_START
 from lmkpi.warehouse.db import connect
@@ -21,6 +23,14 @@ log = logging.getLogger(__name__)
 LOAD_COLUMNS = {"month": pl.Date(), "load_id": pl.String()}
 POPULATION_FILE = Path("population") / "population_16_66.csv"
 POPULATION_SCHEMA = {"month": pl.Date(), "kommunekode": pl.Int16(), "population": pl.Int64()}
+EXTERNAL_SCHEMA = {
+    "source": pl.Utf8(),
+    "table_id": pl.Utf8(),
+    "table_kind": pl.Utf8(),  # benefits, benchmark, joblog, population (the spec's kind)
+    "retrieved_on": pl.Date(),
+    "load_id": pl.Utf8(),
+    **OBSERVATION_SCHEMA,
+}
 
 
 def raw_schema(source: str) -> dict[str, pl.DataType]:
@@ -34,6 +44,8 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{source} as select * from empty")
     population = pl.DataFrame(schema=POPULATION_SCHEMA)  # noqa: F841
     con.execute("create table if not exists raw.population as select * from population")
+    external = pl.DataFrame(schema=EXTERNAL_SCHEMA)  # noqa: F841
+    con.execute("create table if not exists raw.external_observations as select * from external")
     # What dbt reads from the pipeline (the dbt source raw.run_window): the month window
     # [start_month, end_month) its incremental models rebuild, set before each dbt run
     # (set_run_window; the default is everything), and the first month of history.
@@ -77,6 +89,52 @@ def replace_month(
         "insert or ignore into audit.pending_months values (?, ?)",
         [month.first_day, datetime.now(UTC).replace(tzinfo=None)],
     )
+
+
+def replace_vintage(
+    con: duckdb.DuckDBPyConnection,
+    delivery,
+    frame: pl.DataFrame,
+    load_id: str,  # noqa: ANN001
+) -> list[date]:
+    """Replace the observations of one external vintage (source, table, retrieval day) and
+    mark the months they cover pending (the caller holds the transaction); returns them."""
+    rows = frame.with_columns(  # noqa: F841 (read by DuckDB)
+        pl.lit(delivery.source).alias("source"),
+        pl.lit(delivery.table).alias("table_id"),
+        pl.lit(spec_for(delivery.source, delivery.table).kind).alias("table_kind"),
+        pl.lit(delivery.vintage).alias("retrieved_on"),
+        pl.lit(load_id).alias("load_id"),
+    )
+    key = [delivery.source, delivery.table, delivery.vintage]
+    con.execute(
+        "delete from raw.external_observations "
+        "where source = ? and table_id = ? and retrieved_on = ?",
+        key,
+    )
+    con.execute("insert into raw.external_observations by name select * from rows")
+    # The months this vintage speaks of, as far as there is history: dbt rebuilds them.
+    months = [
+        r[0]
+        for r in con.execute(
+            """
+            with covered as (
+                select distinct date_trunc('month', period_end)::date as month
+                from raw.external_observations
+                where source = ? and table_id = ? and retrieved_on = ?
+            ),
+            history as (select max(month) as latest from raw.ydelser)
+            select least(covered.month, coalesce(history.latest, covered.month))
+            from covered, history
+            where covered.month >= ?
+            """,
+            [*key, HISTORY_START.first_day],
+        ).fetchall()
+    ]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for month in sorted(set(months)):
+        con.execute("insert or ignore into audit.pending_months values (?, ?)", [month, now])
+    return sorted(set(months))
 
 
 def set_run_window(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:

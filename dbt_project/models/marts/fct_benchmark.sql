@@ -32,7 +32,7 @@ measures as (
 
 population as (
 
-    select * from {{ ref('stg_population__municipality_months') }}
+    select * from {{ ref('int_population_months') }}
     where {{ month_window('month') }}
 
 ),

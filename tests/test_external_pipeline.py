@@ -1,0 +1,103 @@
+"""Jobindsats and Statbank files through the real pipeline (issue 15): every vintage kept,
+the latest the default, a revision visible only in the latest, the reconciliation of the
+municipality's own figures, and Statbank's population as the denominator."""
+
+import duckdb
+import pytest
+
+from lmkpi.months import Month
+from lmkpi.orchestration import run_monthly_load
+from lmkpi.settings import get_settings
+
+pytestmark = pytest.mark.e2e
+
+
+def _rows(db, sql: str, params=()):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_vintages_reconciliation_and_population(lmkpi_home, dbt_manifest):
+    from lmkpi.synth import generate
+
+    settings = get_settings()
+    generate(
+        settings.landing_dir,
+        start="2019-01",
+        end="2019-03",
+        person_level=[173],
+        external_retrieved="2019-04-20",
+        external_earlier="2019-03-20",
+    )
+    outcome = run_monthly_load(settings, Month(2019, 1), Month(2019, 3), triggered_by="test")
+    assert outcome.success, outcome.errors
+    warehouse = settings.warehouse_db
+
+    audit = _rows(
+        warehouse,
+        "select source, file_name, outcome, rows_read, rows_loaded, rows_rejected "
+        "from audit.load_audit where source in ('jobindsats', 'statbank') order by file_name",
+    )
+    assert [a[1] for a in audit] == [
+        "folk1a_2019-04-20.csv",
+        "jobloggen_2019-04-20.csv",
+        "ptva02_2019-03-20.csv",
+        "ptva02_2019-04-20.csv",
+        "y01a02_2019-04-20.json",
+    ]  # no Y30R21: a moving annual total needs a year of months
+    assert all(a[2] == "loaded" and a[3] == a[4] + a[5] for a in audit)
+    assert _rows(warehouse, "select count(*) from audit.check_results c join audit.load_audit "
+                 "a using (load_id) where a.source = 'jobindsats'")[0][0] > 20  # fmt: skip
+
+    # Two vintages of PTVA02: the earlier one holds January and February only.
+    vintages = _rows(
+        warehouse,
+        "select retrieved_on, is_latest_vintage, count(distinct month), min(month), max(month) "
+        "from marts.fct_external_benefits where source_table = 'ptva02' group by 1, 2 order by 1",
+    )
+    assert [(str(v[0]), v[1], v[2]) for v in vintages] == [
+        ("2019-03-20", False, 2),
+        ("2019-04-20", True, 3),
+    ]
+    # The revised February: a few municipalities changed, the rest did not.
+    changed = _rows(
+        warehouse,
+        """
+        select count(*) filter (where abs(l.full_time_persons - e.full_time_persons) > 1e-9),
+               count(*)
+        from marts.fct_external_benefits l
+        join marts.fct_external_benefits e using (month, area_name, benefit_group)
+        where l.source_table = 'ptva02' and e.source_table = 'ptva02'
+          and l.is_latest_vintage and not e.is_latest_vintage
+          and l.area_type = 'municipality' and l.month = '2019-02-01'
+        """,
+    )[0]
+    assert 0 < changed[0] < changed[1] / 10
+    country = _rows(
+        warehouse,
+        "select count(distinct area_name) from marts.fct_external_benefits "
+        "where is_latest_vintage and area_type = 'municipality'",
+    )
+    assert country == [(98,)]
+
+    # The reconciliation of 173's own benefit groups against Jobindsats' latest vintage.
+    rec = _rows(
+        warehouse,
+        "select benefit_group, own_full_time_persons, external_full_time_persons, "
+        "relative_difference, exceeds_tolerance, source_table from marts.fct_reconciliation "
+        "where municipality_code = 173 and month = '2019-03-01' order by benefit_group",
+    )
+    groups = {r[0]: r for r in rec}
+    assert {"total", "unemployment_insurance", "sickness_benefit"} <= set(groups)
+    total = groups["total"]
+    assert total[2] is not None and abs(total[3]) < 0.05 and total[5] == "ptva02"
+    assert _rows(warehouse, "select count(distinct municipality_code) from "
+                 "marts.fct_reconciliation")[0][0] == 1  # fmt: skip
+
+    # Statbank's FOLK1A is the denominator where delivered.
+    population = _rows(
+        settings.work_db,
+        "select population_source, count(*) from intermediate.int_population_months "
+        "where municipality_code = 173 group by 1",
+    )
+    assert population == [("statbank", 3)]
