@@ -164,22 +164,89 @@ def headline(settings, municipality: int = DEMO_FOCUS) -> str:
     return "\n".join(lines)
 
 
+def benchmark_headline(settings, month: str, municipality: int = DEMO_FOCUS) -> str:  # noqa: ANN001
+    """173 among the others: the Jobloggen rank, the benefit rates beside its areas, and the
+    reconciliation with Jobindsats (the figures the demo is for)."""
+    from lmkpi.warehouse.publish import open_published
+
+    first = Month.parse(month).first_day
+    con = open_published(settings.warehouse_db)
+    try:
+        joblog = con.execute(
+            "select max(month) from marts.fct_joblog_benchmark where municipality_code = ?",
+            [municipality],
+        ).fetchone()[0]
+        rank = con.execute(
+            "select rank_share_red, ranked_municipalities, share_red, source from "
+            "marts.fct_joblog_benchmark where municipality_code = ? and month = ?",
+            [municipality, joblog],
+        ).fetchone()
+        rates = con.execute(
+            "select area_type, area_name, per_1000_residents, source, "
+            "rank_among_municipalities, ranked_municipalities from marts.fct_benefit_benchmark "
+            "where municipality_code = ? and month = ? and benefit_group = 'total' "
+            "order by case area_type when 'municipality' then 0 when 'cluster' then 1 "
+            "when 'rar' then 2 when 'region' then 3 when 'br' then 4 else 5 end",
+            [municipality, first],
+        ).fetchall()
+        recon = con.execute(
+            "select count(*), count(*) filter (where exceeds_tolerance), "
+            "max(abs(relative_difference)) from marts.fct_reconciliation "
+            "where municipality_code = ? and month = ?",
+            [municipality, first],
+        ).fetchone()
+    finally:
+        con.close()
+    lines = [f"Benchmarks for {municipality}, {month}:"]
+    if rank and rank[0] is not None:
+        lines.append(
+            f"  Jobloggen ({joblog:%Y-%m}): rank {rank[0]} of {rank[1]} on the share red "
+            f"({rank[2]:.1%}; own data: {rank[3]})"
+        )
+    for area_type, name, rate, source, r, n in rates:
+        extra = f", rank {r} of {n}" if r is not None else ""
+        lines.append(
+            f"  public benefits per 1,000 aged 16-66, {area_type:<12} {name:<26} "
+            f"{rate:7.1f}  ({source}{extra})"
+        )
+    if recon and recon[0]:
+        lines.append(
+            f"  reconciliation with Jobindsats: {recon[0]} benefit groups, {recon[1]} beyond "
+            f"the 2 % tolerance (largest gap {recon[2]:.1%})"
+        )
+    return "\n".join(lines)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from lmkpi.synth import generate
 
     settings = get_settings(demo=True)
     settings.ensure_dirs()
     started = time.perf_counter()
-    summary = generate(
-        settings.landing_dir,
-        start=args.start.key,
-        end=args.end.key,
-        municipalities=args.municipalities,
-        seed=args.seed,
-        scale=args.scale,
-        scale_by_municipality={DEMO_FOCUS: 1.0},
-        mess=not args.clean,
-    )
+    if args.national:  # the ministry's view: person-level extracts of every municipality
+        summary = generate(
+            settings.landing_dir,
+            start=args.start.key,
+            end=args.end.key,
+            municipalities=args.municipalities,
+            seed=args.seed,
+            scale=args.scale,
+            scale_by_municipality={DEMO_FOCUS: 1.0},
+            mess=not args.clean,
+        )
+    else:  # a municipality: its own citizens' extracts, the rest from Jobindsats/Statbank
+        retrieved = (args.end + 1).first_day.replace(day=20)
+        summary = generate(
+            settings.landing_dir,
+            start=args.start.key,
+            end=args.end.key,
+            seed=args.seed,
+            scale=1.0,
+            mess=not args.clean,
+            person_level=[DEMO_FOCUS],
+            external_retrieved=retrieved.isoformat(),
+            external_earlier=(args.end - 2).first_day.replace(day=20).isoformat(),
+        )
     log.info("generated %d extract files in %.1f s", len(summary.files), summary.seconds)
     rc = _load(settings, args.start, args.end, "demo")
     if rc:
@@ -209,6 +276,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     log.info("demo finished in %.1f s", time.perf_counter() - started)
     sys.stdout.write(headline(settings) + "\n")
+    sys.stdout.write(benchmark_headline(settings, month) + "\n")
     sys.stdout.write(
         f"Report for {DEMO_FOCUS}, {month}: {report.html}\n                       {report.pdf}\n"
     )
@@ -336,6 +404,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         month,
         out,
         min_count=args.min_count,
+        min_ranked=args.min_ranked,
         group=settings.publish_group,
     )
     log.info("report in %.1f s: %s, %s", files.seconds, files.html, files.pdf)
@@ -567,15 +636,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--scale",
         type=float,
         default=DEMO_OTHERS_SCALE,
-        help="scale of the municipalities other than 173",
+        help="--national: scale of the municipalities other than 173",
     )
     p.add_argument(
         "--municipalities",
         type=_municipalities,
         default=None,
-        help="173,101 or all (default: all 98, 173 at full size)",
+        help="--national: 173,101 or all (default: all 98, 173 at full size)",
     )
     p.add_argument("--clean", action="store_true", help="no file mess")
+    p.add_argument(
+        "--national",
+        action="store_true",
+        help="person-level extracts of all 98 municipalities (the ministry's view), instead "
+        "of 173's own plus Jobindsats and Statbank files for everyone",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("status", help="what is loaded, per source and month")
@@ -599,6 +674,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", type=_month, help="default: the latest published month")
     p.add_argument("--out", help="folder (default $LMKPI_HOME/reports/<month>)")
     p.add_argument("--min-count", type=int, default=5, help="suppress counts below this")
+    p.add_argument(
+        "--min-ranked",
+        type=int,
+        default=10,
+        help="show a rank only among at least this many ranked municipalities",
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("export", help="a mart (optionally one month) as .csv or .xlsx")

@@ -101,3 +101,46 @@ def test_vintages_reconciliation_and_population(lmkpi_home, dbt_manifest):
         "where municipality_code = 173 group by 1",
     )
     assert population == [("statbank", 3)]
+
+    # Issue 16: the comparisons use the best source per area.
+    joblog = _rows(
+        warehouse,
+        "select source, rank_share_red, ranked_municipalities, external_population is not null "
+        "from marts.fct_joblog_benchmark where municipality_code = 173 and month = '2019-03-01'",
+    )
+    assert joblog[0][0] == "person" and joblog[0][1] is not None and joblog[0][2] >= 10
+    assert joblog[0][3], "173's own row carries Jobindsats' row for it"
+    sources = dict(
+        _rows(
+            warehouse,
+            "select source, count(*) from marts.fct_joblog_benchmark "
+            "where month = '2019-03-01' group by 1",
+        )
+    )
+    assert sources["person"] == 1 and sources["jobindsats"] >= 97  # 97 others + the country
+    rates = {
+        r[0]: r[1:]
+        for r in _rows(
+            warehouse,
+            "select area_type, per_1000_residents, source, municipalities_with_data, "
+            "member_names, rank_among_municipalities, ranked_municipalities "
+            "from marts.fct_benefit_benchmark where municipality_code = 173 "
+            "and month = '2019-03-01' and benefit_group = 'total'",
+        )
+    }
+    assert rates["municipality"][1] == "person" and rates["municipality"][5] == 98
+    assert rates["cluster"][1] == "mixed" and rates["cluster"][2] == 7
+    assert "Gentofte" in rates["cluster"][3] and "Lyngby-Taarbæk" in rates["cluster"][3]
+    assert rates["country"][1] == "jobindsats" and rates["rar"][1] == "jobindsats"
+    assert 0 < rates["municipality"][0] < 300 and 0 < rates["country"][0] < 300
+
+    from fixtures.report import page
+
+    from lmkpi.report import build_report
+
+    files = build_report(warehouse, 173, "2019-03", settings.reports_dir)
+    cells = page.cells(files.html.read_text(encoding="utf-8"))
+    assert cells["joblog-mine-rank"].endswith(f"af {joblog[0][2]}")
+    assert cells["rate-total-rank"] == f"{rates['municipality'][4]} af 98"
+    text = page.visible_text(files.html.read_text(encoding="utf-8"))
+    assert "Kilde: Lyngby-Taarbæks egne data" in text and "Jobindsats (ptva02, hentet" in text

@@ -33,9 +33,16 @@ def warehouse(tmp_path_factory) -> Path:
     return build_warehouse(tmp_path_factory.mktemp("wh") / "lmkpi.duckdb")
 
 
+# The fixture has three municipalities: its ranking lists are shown from 2 ranked ones
+# (the default, 10, is tested on its own below).
+FEW = 2
+
+
 @pytest.fixture(scope="module")
 def report(warehouse, tmp_path_factory):
-    return build_report(warehouse, 173, "2019-10", tmp_path_factory.mktemp("reports"))
+    return build_report(
+        warehouse, 173, "2019-10", tmp_path_factory.mktemp("reports"), min_ranked=FEW
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +55,18 @@ def shown(html) -> dict[str, str]:
     return page.cells(html)
 
 
+@pytest.fixture(scope="module")
+def hidden(html) -> dict[str, str]:
+    return page.hidden(html)
+
+
 def _assemble(warehouse: Path, **kw):
     con = open_published(warehouse)
     try:
         data = gather(con, 173, MONTH)
     finally:
         con.close()
-    return assemble(data, choices={}, **kw)
+    return assemble(data, choices={}, **({"min_ranked": FEW} | kw))
 
 
 def _cells(report_model) -> dict[str, str]:
@@ -129,7 +141,7 @@ def test_benefit_groups(shown):
     for m in ("2018-01", "2018-10", "2019-10"):
         assert shown[f"benefit-integration_benefit-{m}"] == "<5"
         assert shown[f"benefit-education_benefit-{m}"] == ".."
-    assert shown["benefit-integration_benefit-index"] == "<5"
+    assert shown["benefit-integration_benefit-index"] == ".."  # an index of a hidden level
     assert shown["benefit-__total__-2019-10"] == "197,3"  # 135,5 + 15,8 + 3,2 + 42,8
     assert shown["benefit-__total__-2018-01"] == "82,0"  # 60,9 + 6,9 + 2,0 + 12,2
     assert shown["benefit-early_retirement-2019-10"] == "29,2"  # outside the plan's total
@@ -150,14 +162,27 @@ def test_benchmark(shown):
     assert shown["bench-1-municipality"] == "10,5"  # 366,8 per 35.000 residents, per 1.000
 
 
-def test_joblog(shown):
+def test_no_meaningless_ranks(warehouse):
+    """Issue 19 item 2: "Placering 1 af 1" appeared; a rank is shown only among at least 10
+    ranked municipalities (by default), else the reason."""
+    cells = _cells(_assemble(warehouse, min_ranked=10))
+    assert cells["bench-4-rank"] == "ingen placering (kun 3)"
+    assert cells["joblog-mine-rank"] == "ingen placering (kun 2 rangeret; mindst 10)"
+    assert not any(k.startswith("rank-") for k in cells), "no ranking list of 2"
+    joblog = next(s for s in _assemble(warehouse, min_ranked=10).sections if s.number == 6)
+    texts = " ".join(getattr(b, "text", "") for b in joblog.blocks)
+    assert "Ingen rangliste for oktober 2019: kun 2 kommune(r) kan rangeres" in texts
+
+
+def test_joblog(shown, hidden):
     assert shown["joblog-mine-population"] == "96"
     assert shown["joblog-mine-red_3_months"] == "6,3 pct."  # 6 / 96
     assert shown["joblog-mine-rank"] == "2 af 2"
     # Rudersdal's three smileys are <5; each column then needs a second hidden cell (the
     # smallest: Lyngby-Taarbæk's), and Lyngby-Taarbæk's row then has all three hidden.
+    # (shares of hidden counts read "..", never "<5", which reads as "under 5 pct.")
     for part in ("green", "light_green", "red"):
-        assert shown[f"rank-230-{part}"] == "<5"
+        assert shown[f"rank-230-{part}"] == ".." and hidden[f"rank-230-{part}"] == "primary"
         assert shown[f"joblog-mine-{part}"] == ".."
     assert shown["rank-230-population"] == "8"
     assert shown["rank-101-red"] == "28,6 pct."  # 68 / 238
@@ -212,7 +237,7 @@ def test_housing_hidden_counts_cannot_be_recovered(shown):
     assert shown["housing-Kongevejen 12-vacant"] == ".."
 
 
-def test_joblog_hidden_counts_cannot_be_recovered(shown):
+def test_joblog_hidden_counts_cannot_be_recovered(shown, hidden):
     """Counts follow from the visible shares and populations; the hidden ones must not."""
     rows = {173: "joblog-mine", 101: "rank-101", 230: "rank-230", 0: "joblog-country"}
     parts = ("green", "light_green", "red")
@@ -223,7 +248,8 @@ def test_joblog_hidden_counts_cannot_be_recovered(shown):
         for part in parts:
             text = shown[f"{prefix}-{part}"]
             if text in ("<5", ".."):
-                status[(code, part)] = PRIMARY if text == "<5" else SECONDARY
+                key = f"{prefix}-{part}"
+                status[(code, part)] = PRIMARY if hidden.get(key) == "primary" else SECONDARY
                 values[(code, part)] = 0
             else:
                 values[(code, part)] = round(page.parse_number(text) / 100 * pop)
@@ -268,7 +294,7 @@ def test_min_count_is_configurable(warehouse):
     assert shown["housing-Toftebæksvej 3-housed"] == "3"
     assert shown["benefit-integration_benefit-2019-10"] == "3,2"
     # Rudersdal: only red (2) is <3; green is its row's complement, light green (3 / 8) shows
-    assert shown["rank-230-red"] == "<3"
+    assert shown["rank-230-red"] == ".."  # the share of a count < 3
     assert shown["rank-230-green"] == ".."
     assert shown["rank-230-light_green"] == "37,5 pct."
 

@@ -204,3 +204,63 @@ def test_cannot_protect_raises_a_clear_error():
     assert status == {"a": PRIMARY, "total": PRIMARY}
     with pytest.raises(RuntimeError, match="cannot protect"):
         protect({"a": 3}, ["a"], [Constraint(("a",), None)], min_count=K)
+
+
+def _joblog_frame(own: dict, others: list[dict], national: dict):
+    import datetime as dt
+
+    import polars as pl
+
+    month = dt.date(2019, 12, 1)
+    rows = []
+    for r, source in [(own, "person"), *((o, "jobindsats") for o in others), (national, None)]:
+        rows.append(
+            {
+                "month": month,
+                "is_national": r is national,
+                "is_ranked": r is not national,
+                "rank_share_red": None,
+                "ranked_municipalities": len(others) + 1,
+                "source": source or national.get("source", "jobindsats"),
+                "external_population": None,
+                "external_red": None,
+                "external_share_red": None,
+                **r,
+            }
+        )
+    return pl.DataFrame(rows), month
+
+
+def test_suppression_protects_the_own_counts_without_hiding_what_need_not_be():
+    """Issue 19 item 3, the demo's figures: 173's own Jobloggen counts (7 light green, 14 red)
+    were shown as '..' because the secondary suppression was driven by the national total.
+    With the other municipalities and the country from Jobindsats (published by STAR), only
+    a count under 5 of 173's own row and the fewest complements inside that row are hidden."""
+    from lmkpi.report.joblog import protect_month
+
+    counts = ("population", "green", "light_green", "red", "red_3_months")
+    own = dict(zip(counts, (96, 75, 7, 14, 6), strict=True), municipality_code=173,
+               area_name="Lyngby-Taarbæk")  # fmt: skip
+    others = [
+        dict(
+            zip(counts, (50 + i, 20, 3, 27 + i, 2), strict=True),
+            municipality_code=100 + i,
+            area_name=f"K{i}",
+        )  # fmt: skip
+        for i in range(12)
+    ]
+    national = dict(zip(counts, (20000, 9000, 4000, 7000, 1900), strict=True),
+                    municipality_code=0, area_name="Hele landet")  # fmt: skip
+    frame, month = _joblog_frame(own, others, national)
+    jm = protect_month(frame, month, 5)
+    assert jm.hidden == {}, "nothing of 173's counts is small: all of them stay visible"
+    # the others are Jobindsats' published counts: a 3 there is not ours to hide
+    assert jm.values[(100, "light_green")] == 3
+
+    own["light_green"], own["green"] = 3, 79  # now one own count is small
+    frame, month = _joblog_frame(own, others, national)
+    jm = protect_month(frame, month, 5)
+    assert jm.hidden[(173, "light_green")] == "primary"
+    complements = {k for k, v in jm.hidden.items() if v != "primary"}
+    assert len(complements) == 1 and next(iter(complements))[0] == 173  # inside its row
+    assert not any(code != 173 for code, _ in jm.hidden)

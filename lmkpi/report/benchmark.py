@@ -8,6 +8,7 @@ persons is hidden (with the municipality's rank, which would place it between ne
 import polars as pl
 
 from lmkpi.report import charts
+from lmkpi.report.comparison import benefit_rates_table, ministry_table, reconciliation_table
 from lmkpi.report.data import ReportData
 from lmkpi.report.disclosure import PRIMARY, SECONDARY_LABEL, primary_label
 from lmkpi.report.formatting import fmt_number, fmt_pct, month_name
@@ -26,17 +27,37 @@ def _areas(frame: pl.DataFrame) -> list[tuple[str, str, str]]:
     return sorted(found, key=lambda a: (AREA_ORDER.get(a[0], 9), a[1] or "", a[2] or ""))
 
 
-def benchmark_section(data: ReportData, min_count: int, views: list[GoalView]) -> Section:
+def benchmark_section(
+    data: ReportData, min_count: int, views: list[GoalView], min_ranked: int = 10
+) -> Section:
     """``views``: the goals as protected for sections 2-3; a month hidden there (to protect
     another month through a published average) stays hidden here."""
-    frame = data.benchmark.filter(pl.col("goal_id").is_not_null())
-    if frame.is_empty():
-        return Section(
-            5,
-            "Sammenligning",
-            "sammenligning",
-            [Paragraph("Der er ingen sammenligningstal for denne måned.")],
+    best_source = [
+        *benefit_rates_table(data, min_count, min_ranked),
+        *ministry_table(data),
+        *reconciliation_table(data, min_count),
+    ]
+    # an area is a comparison only with more than the municipality itself in it (on a
+    # municipality's own extracts, the goals' measures exist for it alone)
+    frame = data.benchmark.filter(
+        pl.col("goal_id").is_not_null()
+        & ((pl.col("area_type") == "municipality") | (pl.col("municipalities_with_data") > 1))
+    )
+    if frame.filter(pl.col("area_type") != "municipality").is_empty():
+        note = Paragraph(
+            "Målenes andele (fx mål 4-6) findes kun i kommunens egne data: Jobindsats' tabeller "
+            "her har dem ikke for andre kommuner, så målene sammenlignes ikke.",
+            kind="note",
         )
+        blocks = (
+            [*best_source, note]
+            if best_source
+            else [Paragraph("Der er ingen sammenligningstal for denne måned.")]
+        )
+        return Section(
+            5, "Sammenligning med klynge, region og hele landet", "sammenligning", blocks,
+            wide=True,
+        )  # fmt: skip
     titles = {r["goal_id"]: r["title_da"] for r in data.goals.iter_rows(named=True)}
     areas = _areas(frame)
     measures = sorted(
@@ -87,7 +108,12 @@ def benchmark_section(data: ReportData, min_count: int, views: list[GoalView]) -
                 bar_row.append(None)
         mine = cells.get((measure, "municipality", "municipality"))
         if mine and mine["rank_among_municipalities"] is not None and not mine_hidden:
-            rank = f"{mine['rank_among_municipalities']} af {mine['ranked_municipalities']}"
+            n = mine["ranked_municipalities"] or 0
+            rank = (
+                f"{mine['rank_among_municipalities']} af {n}"
+                if n >= min_ranked
+                else f"ingen placering (kun {n})"
+            )
         else:
             rank = "–"
         out.append(Cell(rank, f"bench-{goal_id}-rank"))
@@ -106,6 +132,7 @@ def benchmark_section(data: ReportData, min_count: int, views: list[GoalView]) -
     )
     area_names = [name for _t, _s, name in areas]
     blocks = [
+        *best_source,
         Paragraph(
             f"{data.municipality['municipality_name']} sammenlignet med klyngen af "
             "sammenlignelige kommuner, det regionale arbejdsmarkedsråd (RAR), det tidligere "

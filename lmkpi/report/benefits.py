@@ -28,6 +28,7 @@ from lmkpi.report.formatting import (
     months_between,
 )
 from lmkpi.report.model import Cell, Figure, Paragraph, Row, Section, Table, text
+from lmkpi.report.sources import source_note
 
 TOTAL = "__total__"
 
@@ -74,6 +75,18 @@ def benefit_section(data: ReportData, min_count: int) -> Section:
     present = sorted(set(frame["benefit_group"]))
     mine = _levels(frame, data.code)
     country = _levels(frame, 0)
+    bench_country = (
+        data.benefit_benchmark.filter(
+            (pl.col("area_type") == "country") & (pl.col("benefit_group") != "total")
+        )
+        if data.benefit_benchmark.height
+        else data.benefit_benchmark
+    )
+    if bench_country.height:  # the whole country from the best source (Jobindsats when the
+        country = {  # extracts are the municipality's own only), not the sum of the extracts
+            (r["benefit_group"], r["month"]): r["full_time_persons"] or 0.0
+            for r in bench_country.iter_rows(named=True)
+        }
     table_months = sorted({m for m in (base, add_months(month, -12), month) if m is not None})
     all_months = sorted(set(months) | set(table_months))
     plan = [g for g in present if groups.get(g, {}).get("is_public_benefit_plan")]
@@ -103,10 +116,8 @@ def benefit_section(data: ReportData, min_count: int) -> Section:
         return 100 * vals.get((g, m), 0.0) / vals[(g, base)]
 
     def derived_cell(value: float | None, tag: str | None, fmt, key: str) -> Cell:
-        if tag:
-            return Cell(
-                SECONDARY_LABEL if tag != "primary" else primary_label(min_count), key, hidden=tag
-            )
+        if tag:  # a change or index of a hidden level: "..", never "<5" (a reader takes
+            return Cell(SECONDARY_LABEL, key, hidden=tag)  # "<5" for "under 5 pct.")
         return Cell(fmt(value), key)
 
     header = ["Ydelsesgruppe"] + [month_short(m) for m in table_months]
@@ -146,18 +157,27 @@ def benefit_section(data: ReportData, min_count: int) -> Section:
         )
         rows.append(Row(cells, kind="total" if g == TOTAL else "body"))
 
-    panels = []
-    for g in [TOTAL, *plan, *other]:
-        panels.append(
-            (
-                label(g),
-                [index(g, m, hidden, values) for m in months],
-                [index(g, m, hidden_c, values_c) for m in months],
+    figure = _index_figure(data, [TOTAL, *plan], months, base, hidden, values, label)
+    if figure is None:
+        panels = []
+        for g in [TOTAL, *plan, *other]:
+            panels.append(
+                (
+                    label(g),
+                    [index(g, m, hidden, values) for m in months],
+                    [index(g, m, hidden_c, values_c) for m in months],
+                )
             )
-        )
 
-    def draw():
-        return charts.small_multiples(panels, months)
+        def draw():
+            return charts.small_multiples(panels, months)
+
+        figure = Figure(
+            key="benefit-index-chart",
+            title=f"Indeks pr. ydelsesgruppe ({month_short(base) if base else ''} = 100)",
+            draw=draw,
+            alt="Små grafer med indeks for hver ydelsesgruppe, kommunen og hele landet.",
+        )
 
     base_text = month_name(base) if base else "basismåneden"
     plan_names = ", ".join(label(g).lower() for g in plan)
@@ -178,11 +198,55 @@ def benefit_section(data: ReportData, min_count: int) -> Section:
                 rows=rows,
                 widths=[2.8] + [1.0] * len(table_months) + [1.2, 1.0, 1.1],
             ),
-            Figure(
-                key="benefit-index-chart",
-                title=f"Indeks pr. ydelsesgruppe ({month_short(base) if base else ''} = 100)",
-                draw=draw,
-                alt="Små grafer med indeks for hver ydelsesgruppe, kommunen og hele landet.",
-            ),
+            figure,
         ],
+    )
+
+
+def _index_figure(data, groups, months, base, hidden, values, label):  # noqa: ANN001, ANN202
+    """The committee's index charts (issue 19): per group the municipality, its cluster, its
+    RAR area (or BR) and the whole country, from fct_benefit_benchmark; None without it."""
+    frame = data.benefit_benchmark
+    if frame.is_empty() or base is None:
+        return None
+    name = data.municipality["municipality_name"]
+    picked: list[tuple[str, str]] = [("municipality", name)]
+    for area_type in ("cluster", "rar", "country"):
+        found = frame.filter(pl.col("area_type") == area_type)
+        if found.height:
+            picked.append((area_type, found["area_name"].sort()[0]))
+    if len(picked) < 2:
+        return None
+    by_key = {
+        (r["benefit_group"], r["area_type"], r["area_name"], r["month"]): r["full_time_persons"]
+        for r in frame.iter_rows(named=True)
+    }
+
+    def area_index(group: str, area_type: str, area: str, m: date) -> float | None:
+        if area_type == "municipality":  # the own series, protected as in the table
+            if hide_derived(hidden, [(group, m), (group, base)]) or not values.get((group, base)):
+                return None
+            return 100 * values.get((group, m), 0.0) / values[(group, base)]
+        key = "total" if group == TOTAL else group
+        now, then = by_key.get((key, area_type, area, m)), by_key.get((key, area_type, area, base))
+        return 100 * now / then if now is not None and then else None
+
+    panels = [
+        (label(g), [[area_index(g, t, a, m) for m in months] for t, a in picked]) for g in groups
+    ]
+    labels = [name if t == "municipality" else ("Klyngen" if t == "cluster" else a)
+              for t, a in picked]  # fmt: skip
+    y_label = f"Indeks ({month_short(base).replace(' 20', ' ')}=100)"
+    note = source_note(frame, name)
+
+    def draw():
+        return charts.index_panels(panels, months, labels, y_label=y_label)
+
+    return Figure(
+        key="benefit-index-chart",
+        title=f"Indeks pr. ydelsesgruppe: {', '.join(labels)} ({month_short(base)} = 100)",
+        draw=draw,
+        alt="Små grafer med indeks for hver ydelsesgruppe for kommunen, klyngen, RAR-området "
+        "og hele landet.",
+        note=note or None,
     )

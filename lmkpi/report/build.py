@@ -15,7 +15,7 @@ from lmkpi.report.formatting import month_name, parse_report_month
 from lmkpi.report.goals import build_views, front_section, goal_sections, status_counts, verdict
 from lmkpi.report.housing import housing_section
 from lmkpi.report.html import render_html
-from lmkpi.report.joblog import joblog_section
+from lmkpi.report.joblog import MIN_RANKED, joblog_section
 from lmkpi.report.method import data_as_of, method_section, pipeline_choices
 from lmkpi.report.model import Figure, Report
 from lmkpi.report.notes import annotate
@@ -67,6 +67,7 @@ def assemble(
     data: ReportData,
     *,
     min_count: int = 5,
+    min_ranked: int = MIN_RANKED,
     choices: dict | None = None,
     generated_at: datetime | None = None,
 ) -> Report:
@@ -78,8 +79,8 @@ def assemble(
         front_section(views, data, min_count),
         *goal_sections(views, data.month, min_count),
         benefit_section(data, min_count),
-        benchmark_section(data, min_count, views),
-        joblog_section(data, min_count, choices),
+        benchmark_section(data, min_count, views, min_ranked),
+        joblog_section(data, min_count, choices, min_ranked),
         housing_section(data, min_count),
         method_section(data, min_count, choices),
     ]
@@ -115,6 +116,7 @@ def build_report(
     out_dir: Path,
     *,
     min_count: int = 5,
+    min_ranked: int = MIN_RANKED,
     history_months: int = HISTORY_MONTHS,
     group: str | None = None,
 ) -> ReportFiles:
@@ -133,7 +135,10 @@ def build_report(
     finally:
         con.close()
     report = assemble(
-        data, min_count=min_count, generated_at=datetime.now(UTC).replace(tzinfo=None)
+        data,
+        min_count=min_count,
+        min_ranked=min_ranked,
+        generated_at=datetime.now(UTC).replace(tzinfo=None),
     )
     rendered = render_charts(report)
     out_dir = shared_dir(Path(out_dir), group)  # readable by the publish group

@@ -436,3 +436,57 @@ def line_chart(
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
+
+
+AREA_STYLES = (
+    (MUNICIPALITY, "-", 1.8),
+    ("#2e7d32", "-.", 1.2),
+    ("#b26a00", ":", 1.4),
+    (COUNTRY, "--", 1.1),
+)
+
+
+def index_panels(
+    panels: Sequence[tuple[str, Sequence[Sequence[float | None]]]],
+    months: Sequence[date],
+    series_labels: Sequence[str],
+    *,
+    y_label: str,
+    columns: int = 3,
+) -> Figure:
+    """One index chart per benefit group, in the committee's style: the municipality, its
+    cluster, its RAR (or BR) area and the whole country, one y-scale for every panel (so the
+    panels can be compared), a named legend."""
+    rows = max(1, -(-len(panels) // columns))
+    fig = Figure(figsize=(7.0, 1.85 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    xs = list(range(len(months)))
+    shown = [v for _t, series in panels for s in series for v in s if v is not None]
+    low, high = (min(shown), max(shown)) if shown else (90.0, 110.0)
+    pad = max((high - low) * 0.08, 2.0)
+    for i, ax in enumerate(axes.flat):
+        if i >= len(panels):
+            ax.set_visible(False)
+            continue
+        title, series = panels[i]
+        ax.set_title(title, fontsize=8.5, loc="left")
+        ax.tick_params(labelsize=7)
+        ax.set_ylim(low - pad, high + pad)
+        ax.axhline(100, color="#999999", linewidth=0.6)
+        if not any(v is not None for v in series[0]):
+            ax.text(0.5, 0.82, HIDDEN_PANEL.split("\n")[0], ha="center", va="center",
+                    fontsize=6.5, color=COUNTRY, transform=ax.transAxes)  # fmt: skip
+        for values, (color, style, width) in zip(series, AREA_STYLES, strict=False):
+            _plot_gapped(ax, xs, values, color=color, linestyle=style, linewidth=width)
+        if i % columns == 0:
+            ax.set_ylabel(y_label, fontsize=7)
+        step = max(1, round(len(months) / 3))
+        ticks = list(range(len(months) - 1, -1, -step))[::-1]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([month_short(months[t]).replace(" 20", " ") for t in ticks])
+    handles = [
+        matplotlib.lines.Line2D([], [], color=c, linestyle=s, linewidth=w)
+        for c, s, w in AREA_STYLES[: len(series_labels)]
+    ]
+    fig.legend(handles, list(series_labels), loc="outside lower center", ncol=len(series_labels))
+    return fig

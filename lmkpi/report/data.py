@@ -41,6 +41,9 @@ class ReportData:
     load_audit: pl.DataFrame
     check_results: pl.DataFrame | None
     published_at: datetime | None
+    benefit_benchmark: pl.DataFrame
+    ministry_benchmark: pl.DataFrame
+    reconciliation: pl.DataFrame
 
 
 def period_bounds(period: str | None) -> tuple[date, date] | None:
@@ -88,6 +91,7 @@ def gather(
             f"{month:%Y-%m})"
         )
     housing_first = min(first, date(month.year - 2, 1, 1))
+    index_base = queries.index_base_month(con)
     data = ReportData(
         code=code,
         month=month,
@@ -107,6 +111,9 @@ def gather(
         load_audit=queries.load_audit(con, month),
         check_results=queries.check_results(con, first, month),
         published_at=queries.published_at(con),
+        benefit_benchmark=queries.benefit_benchmark(con, code, first, month, index_base),
+        ministry_benchmark=queries.ministry_benchmark(con, code, month),
+        reconciliation=queries.reconciliation(con, code, month),
     )
     log.info(
         "gathered report data for %s %s: %d goal rows, %d joblog rows, %d housing addresses",

@@ -1,9 +1,14 @@
 """Section 6: Jobloggen - the smiley split against the country, and the ranking list.
 
 Each month is one table: for every area the three smileys add up to the population, and the
-municipalities add up to the country. Shares are shown with the population, so a share is as
-revealing as its count: suppression works on the counts and a share is hidden with its count.
-The ranking (1 = most red) is protected as an ordered list as well (see disclosure).
+municipalities add up to the country when all come from the extracts. Only what the extracts
+give is protected: a row from Jobindsats is published already (by STAR), so it is shown as
+it is and is no complement. Shares are shown with the population, so a share is as revealing
+as its count: suppression works on the counts and a share is hidden with its count (shown
+"..", never "<5", which a reader would take for "under 5 pct."). The ranking (1 = most red)
+is protected as an ordered list as well (see disclosure), and shown only among at least
+`min_ranked` municipalities. The PDF lists the top and the bottom of the ranking and the
+municipality's own place; the HTML the whole list.
 """
 
 from dataclasses import dataclass
@@ -25,6 +30,7 @@ from lmkpi.report.disclosure import (
 )
 from lmkpi.report.formatting import fmt_number, fmt_pct, month_name, months_between
 from lmkpi.report.model import Cell, Figure, Paragraph, Row, Section, Table, text
+from lmkpi.report.sources import danish_key, source_note
 
 SMILEYS = ("green", "light_green", "red")
 COUNTS = (*SMILEYS, "population", "red_3_months")
@@ -49,28 +55,37 @@ class JoblogMonth:
         return next((r for r in self.rows if r["municipality_code"] == code), None)
 
 
+def _own(row: dict) -> bool:
+    """Counted from the extracts (to be protected), not taken from Jobindsats (published)."""
+    return row.get("source", "person") != "jobindsats"
+
+
 def protect_month(frame: pl.DataFrame, month: date, min_count: int) -> JoblogMonth:
     rows = frame.filter(pl.col("month") == month).to_dicts()
     national = next((r for r in rows if r["is_national"]), None)
     areas = [r for r in rows if not r["is_national"]]
     ranked = sorted(
         (r for r in areas if r["is_ranked"] and r["rank_share_red"] is not None),
-        key=lambda r: (r["rank_share_red"], r["area_name"]),
+        key=lambda r: (r["rank_share_red"], danish_key(r["area_name"] or "")),
     )
-    unranked = sorted((r for r in areas if r not in ranked), key=lambda r: r["area_name"])
+    unranked = sorted(
+        (r for r in areas if r not in ranked), key=lambda r: danish_key(r["area_name"] or "")
+    )
     values: dict = {}
     constraints = []
     for r in rows:
         c = r["municipality_code"]
         for part in COUNTS:
             values[(c, part)] = r[part] or 0
-        constraints.append(Constraint(tuple((c, p) for p in SMILEYS), (c, "population")))
-    if national is not None:
+        if _own(r):
+            constraints.append(Constraint(tuple((c, p) for p in SMILEYS), (c, "population")))
+    if national is not None and _own(national):  # the country is the sum of the extracts
         n = national["municipality_code"]
         for part in COUNTS:
             members = tuple((r["municipality_code"], part) for r in areas)
             constraints.append(Constraint(members, (n, part)))
-    primary = [k for k, v in values.items() if is_small(v, min_count)]
+    own = {r["municipality_code"] for r in rows if _own(r)}
+    primary = [k for k, v in values.items() if k[0] in own and is_small(v, min_count)]
     ranking = [
         Ranked((r["municipality_code"], "red"), r["rank_share_red"], r["population"] or 0)
         for r in ranked
@@ -87,10 +102,8 @@ def protect_month(frame: pl.DataFrame, month: date, min_count: int) -> JoblogMon
 
 def _share_cell(jm: JoblogMonth, code: int, part: str, key: str, min_count: int) -> Cell:
     tag = hide_derived(jm.hidden, [(code, part), (code, "population")])
-    if tag:
-        return Cell(
-            primary_label(min_count) if tag == "primary" else SECONDARY_LABEL, key, hidden=tag
-        )
+    if tag:  # a share of a hidden count: "..", never "<5" (it reads as "under 5 pct.")
+        return Cell(SECONDARY_LABEL, key, hidden=tag)
     return Cell(fmt_pct(jm.share(code, part)), key)
 
 
@@ -111,7 +124,24 @@ def _area_cells(jm: JoblogMonth, code: int, prefix: str, min_count: int) -> list
     return cells
 
 
-def joblog_section(data: ReportData, min_count: int, choices: dict) -> Section:
+MIN_RANKED = 10
+
+
+def rank_text(row: dict | None, min_ranked: int) -> str:
+    """``12 af 94`` among a meaningful number of ranked municipalities; otherwise why not."""
+    if row is None:
+        return "–"
+    ranked = row.get("ranked_municipalities") or 0
+    if not row.get("is_ranked") or row.get("rank_share_red") is None:
+        return "ikke rangeret"
+    if ranked < min_ranked:
+        return f"ingen placering (kun {ranked} rangeret; mindst {min_ranked})"
+    return f"{row['rank_share_red']} af {ranked}"
+
+
+def joblog_section(
+    data: ReportData, min_count: int, choices: dict, min_ranked: int = MIN_RANKED
+) -> Section:
     frame = data.joblog
     months = sorted(set(frame["month"])) if frame.height else []
     if not months:
@@ -146,11 +176,11 @@ def joblog_section(data: ReportData, min_count: int, choices: dict) -> Section:
                 kind="note",
             )
         )
-    if lag:
+    if lag and mine and _own(mine):
         blocks.append(
             Paragraph(
-                f"STAR offentliggør benchmarket med ca. {lag} måneders forsinkelse. Tallene her er "
-                "beregnet af kommunen efter samme regel og kan derfor vises tidligere.",
+                f"STAR offentliggør benchmarket med ca. {lag} måneders forsinkelse. {name}s tal "
+                "er beregnet af kommunen efter samme regel og kan derfor vises tidligere.",
                 kind="note",
             )
         )
@@ -160,11 +190,7 @@ def joblog_section(data: ReportData, min_count: int, choices: dict) -> Section:
         if c is None or (c != nat_code and mine is None):
             continue
         prefix = "joblog-mine" if c == code else "joblog-country"
-        rank = "–"
-        if c == code and mine and mine["rank_share_red"] is not None:
-            rank = f"{mine['rank_share_red']} af {mine['ranked_municipalities']}"
-        elif c == code:
-            rank = "ikke rangeret"
+        rank = rank_text(mine, min_ranked) if c == code else "–"
         compare_rows.append(
             Row(
                 [text(label), *_area_cells(jm, c, prefix, min_count), Cell(rank, f"{prefix}-rank")],
@@ -172,13 +198,25 @@ def joblog_section(data: ReportData, min_count: int, choices: dict) -> Section:
             )
         )
     header = ["Område", "Jobparate", "Grøn", "Lysegrøn", "Rød", "Rød 3 mdr.", "Placering"]
+    notes = [source_note(frame.filter(pl.col("month") == latest), name)]
+    if mine and _own(mine) and mine.get("external_population"):
+        notes.append(
+            f"Afstemning: Jobindsats har for {name} {fmt_number(mine['external_population'])} "
+            f"jobparate og {fmt_pct(mine['external_share_red'])} røde "
+            f"(kommunens egne data: {fmt_number(mine['population'])} og "
+            f"{fmt_pct(jm.share(code, 'red'))})."
+            if not jm.hidden.get((code, "red"))
+            else f"Afstemning: Jobindsats har for {name} "
+            f"{fmt_number(mine['external_population'])} jobparate."
+        )
     blocks.append(
         Table(
             "joblog-compare",
             f"Jobloggen, {month_name(latest)}",
             header,
             compare_rows,
-            widths=[2.4, 1, 1, 1, 1, 1, 1.2],
+            widths=[2.4, 1, 1, 1, 1, 1, 1.6],
+            notes=[n for n in notes if n],
         )
     )
 
@@ -239,27 +277,35 @@ def joblog_section(data: ReportData, min_count: int, choices: dict) -> Section:
                 kind="highlight" if c == code else "body",
             )
         )
+    total = None
     if jm.national:
-        ranking_rows.append(
-            Row(
-                [
-                    Cell(""),
-                    text("Hele landet"),
-                    *_area_cells(jm, nat_code, "rank-country", min_count),
-                ],
-                kind="total",
-            )
+        total = Row(
+            [Cell(""), text("Hele landet"), *_area_cells(jm, nat_code, "rank-country", min_count)],
+            kind="total",
         )
+        ranking_rows.append(total)
     rule_text = (
         f"Kommuner med færre end {min_pop} jobparate kontanthjælpsmodtagere rangeres ikke "
         "(minimumsreglen), men vises nederst."
         if min_pop
         else "Kommuner under minimumsgrænsen rangeres ikke, men vises nederst."
     )
+    ranked_n = (mine or {}).get("ranked_municipalities") or sum(
+        1 for r in jm.rows if r["is_ranked"]
+    )
+    if ranked_n < min_ranked:
+        blocks.append(
+            Paragraph(
+                f"Ingen rangliste for {month_name(latest)}: kun {ranked_n} kommune(r) kan rangeres "
+                f"(mindst {min_ranked} kræves, for at en placering siger noget). Tal for de "
+                "øvrige kommuner kommer fra Jobindsats' tabel, når den er hentet (lmkpi fetch)."
+            )
+        )
+        return Section(6, "Jobloggen", "jobloggen", blocks)
     blocks.append(
         Paragraph(
-            f"Ranglisten, {month_name(latest)}: placering efter andelen røde (1 = flest røde). "
-            + rule_text
+            f"Ranglisten, {month_name(latest)}: placering efter andelen røde (1 = flest røde) "
+            f"blandt {ranked_n} kommuner. " + rule_text
         )
     )
     blocks.append(
@@ -270,6 +316,26 @@ def joblog_section(data: ReportData, min_count: int, choices: dict) -> Section:
             ranking_rows,
             widths=[0.9, 2.4, 1, 1, 1, 1, 1],
             font_size=7.5,
+            notes=[n for n in [source_note(frame.filter(pl.col("month") == latest), name)] if n],
+            pdf_rows=_pdf_ranking(ranking_rows, code, total),
         )
     )
     return Section(6, "Jobloggen", "jobloggen", blocks)
+
+
+def _pdf_ranking(rows: list[Row], code: int, total: Row | None, ends: int = 10) -> list[Row]:
+    """The PDF's list: the top and the bottom of the ranking and the municipality's own
+    place (the HTML has every municipality)."""
+    ranked = [r for r in rows if r.kind != "group" and r is not total and r.cells[0].text != "–"]
+    if len(ranked) <= 2 * ends + 1:
+        return rows
+    keep = set(range(ends)) | set(range(len(ranked) - ends, len(ranked)))
+    keep |= {i for i, r in enumerate(ranked) if r.kind == "highlight"}
+    out: list[Row] = []
+    for i, row in enumerate(ranked):
+        if i in keep:
+            out.append(row)
+        elif not out or out[-1].kind != "group":
+            out.append(Row([text("… (hele listen i HTML-udgaven)")], kind="group"))
+    mine = [r for r in rows if r.kind == "highlight" and r not in ranked]
+    return out + mine + ([total] if total else [])

@@ -69,6 +69,7 @@ class Table:
     widths: list[float] | None = None  # relative column widths (PDF)
     notes: list[str] = field(default_factory=list)
     font_size: float = 8.5  # PDF points; long tables use less
+    pdf_rows: list[Row] | None = None  # the PDF shows these instead (a long list shortened)
 
 
 @dataclass(frozen=True)

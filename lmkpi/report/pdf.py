@@ -177,7 +177,7 @@ def _table(t: model.Table, styles, width: float) -> list:
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
-    for r, row in enumerate(t.rows, start=1):
+    for r, row in enumerate(t.rows if t.pdf_rows is None else t.pdf_rows, start=1):
         if row.kind == "group":
             data.append([_p(row.cells[0].text, styles["note"])] + [""] * (len(t.header) - 1))
             commands += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), BAND)]

@@ -145,6 +145,70 @@ def benchmark(con: duckdb.DuckDBPyConnection, code: int, month: date) -> pl.Data
     )
 
 
+def benefit_benchmark(
+    con: duckdb.DuckDBPyConnection, code: int, first: date, month: date, base: date | None
+) -> pl.DataFrame:
+    """Per 1,000 residents per benefit group and area, for the months shown and the index's
+    base month (empty on a warehouse without the mart)."""
+    if not has_table(con, "marts", "fct_benefit_benchmark"):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        select month, benefit_group, area_type, area_scheme, area_name, full_time_persons,
+               population_16_66, per_1000_residents, municipalities_in_area,
+               municipalities_with_data, member_names, source, source_table, retrieved_on,
+               rank_among_municipalities, ranked_municipalities
+        from marts.fct_benefit_benchmark
+        where municipality_code = ? and ((month >= ? and month <= ?) or month = ?)
+        order by month, benefit_group, area_type, area_name
+        """,
+        [code, first, month, base],
+    )
+
+
+def index_base_month(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The month the benefit index is 100 in (dbt var index_base_month, via fct_benefit_index)."""
+    if not has_table(con, "marts", "fct_benefit_index"):
+        return None
+    return _scalar(con, "select min(base_month) from marts.fct_benefit_index")
+
+
+def ministry_benchmark(con: duckdb.DuckDBPyConnection, code: int, month: date) -> pl.DataFrame:
+    """The ministry's benchmark for the latest period ending by the report month."""
+    if not has_table(con, "marts", "fct_ministry_benchmark"):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        select period_code, period_start, period_end, expected_full_time_persons,
+               actual_full_time_persons, difference, relative_difference, benchmark_rank,
+               ranked_municipalities, source_table, retrieved_on
+        from marts.fct_ministry_benchmark
+        where municipality_code = ? and period_end <= last_day(?::date)
+        order by period_end desc
+        limit 1
+        """,
+        [code, month],
+    )
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection, code: int, month: date) -> pl.DataFrame:
+    if not has_table(con, "marts", "fct_reconciliation"):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        select benefit_group, own_full_time_persons, external_full_time_persons, difference,
+               relative_difference, exceeds_tolerance, source_table, retrieved_on
+        from marts.fct_reconciliation
+        where municipality_code = ? and month = ?
+        order by benefit_group = 'total', benefit_group
+        """,
+        [code, month],
+    )
+
+
 def benefit_groups(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Benefit groups with their flags (a group counts in a measure if any of its codes do)."""
     return _frame(
@@ -182,7 +246,9 @@ def joblog(con: duckdb.DuckDBPyConnection, first: date, month: date) -> pl.DataF
         con,
         """
         select month, municipality_code, area_name, is_national, population, green,
-               light_green, red, red_3_months, is_ranked, rank_share_red, ranked_municipalities
+               light_green, red, red_3_months, is_ranked, rank_share_red, ranked_municipalities,
+               source, source_table, retrieved_on, external_population, external_red,
+               external_share_red
         from marts.fct_joblog_benchmark
         where month >= ? and month <= ?
         order by month, is_national desc, rank_share_red nulls last, area_name

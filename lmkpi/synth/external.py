@@ -10,8 +10,8 @@ month and for every simulated municipality, into what the national sources publi
   the population 16-66;
 - Y30R21 (CSV): the ministry's benchmark per municipality and quarter (moving annual totals):
   actual full-time persons on public benefits against the expected level of a stand-in for
-  the framework-conditions model (the national rate x population x a fixed factor per
-  municipality), the difference and the rank;
+  the framework-conditions model (the actual level / (1 + a fixed factor per municipality,
+  N(0, 5 %))), the difference and the rank;
 - the Jobloggen smiley table (CSV): jobparate kontanthjælp recipients per municipality and
   month by registered applications (green 6+, light green 1-5, red 0; red three months running);
 - FOLK1A (Statbank CSV, codes): population per municipality, quarter and age 16-66.
@@ -294,11 +294,12 @@ class ExternalWorld:
             year = total.filter(pl.col("month").is_between(end - 11, end))
             actual = year.group_by("code").agg(pl.col("ftp").mean()).sort("code")
             pop = {c: self._population(self.areas.names[c], end) for c in actual["code"]}
-            rate = actual["ftp"].sum() / sum(pop.values())
+            # the framework-conditions model explains most of a municipality's level (here:
+            # its simulated level); what it does not is a fixed factor per municipality
             table = actual.with_columns(
-                expected=pl.col("code").replace_strict(
-                    {c: rate * pop[c] * (1 + self.factor[c]) for c in pop},
-                    return_dtype=pl.Float64,
+                expected=pl.col("ftp")
+                / pl.col("code").replace_strict(
+                    {c: 1 + self.factor[c] for c in pop}, return_dtype=pl.Float64
                 )
             ).with_columns(difference=pl.col("ftp") - pl.col("expected"))
             table = table.with_columns(

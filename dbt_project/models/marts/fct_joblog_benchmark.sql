@@ -8,13 +8,22 @@
 }}
 
 {#-
-    The Jobloggen benchmark per municipality and month (docs/domain.md §4, issue 7): jobparate
+    The Jobloggen benchmark per municipality and month (docs/domain.md §4): jobparate
     kontanthjælp recipients (population) by smiley, shares, persons red three months running,
     and the rank on the share red (1 = most red) among municipalities with a population of at
     least var joblog_min_population (default 40); smaller municipalities are shown with
     is_ranked = false and no rank. National rows: municipality_code = var
-    national_municipality_code (0), area_name 'Hele landet', never ranked. Rebuilds the same
-    months as int_joblog_person_months (var joblog_restate_months before the window).
+    national_municipality_code (0), area_name 'Hele landet', never ranked.
+
+    The best source per area (var benchmark_source: auto | person | external) [ours]: a
+    municipality with person-level data is counted from it (source `person`, the counting rule
+    of int_joblog_person_months); the others come from Jobindsats' smiley table, latest
+    vintage (source `jobindsats`, with the table and the vintage). `person` uses the extracts
+    only, `external` Jobindsats only. The country is Jobindsats' own row when a municipality
+    came from Jobindsats, else the sum of the municipalities. A municipality counted from its
+    own data carries Jobindsats' row for it too (external_population, external_red,
+    external_share_red): the reconciliation. Rebuilds the same months as
+    int_joblog_person_months (var joblog_restate_months before the window).
 -#}
 with
 
@@ -31,7 +40,39 @@ municipalities as (
 
 ),
 
-by_municipality as (
+smiley_table as (
+
+    select * from {{ ref('stg_external__observations') }}
+    where
+        table_kind = 'joblog'
+        and is_latest_vintage
+        and period_type = 'month'
+        and {{ month_window('period_start', var('joblog_restate_months')) }}
+
+),
+
+external as (
+
+    select
+        period_start as month,
+        coalesce(municipality_code, {{ var('national_municipality_code') }}) as municipality_code,
+        area_type = 'country' as is_national,
+        max(value) filter (where measure = 'population') as population,
+        max(value) filter (where measure = 'green') as green,
+        max(value) filter (where measure = 'light_green') as light_green,
+        max(value) filter (where measure = 'red') as red,
+        max(value) filter (where measure = 'red_3_months') as red_3_months,
+        cast(null as bigint) as applications,
+        any_value(table_id) as source_table,
+        any_value(retrieved_on) as retrieved_on,
+
+    from smiley_table
+    where area_type in ('municipality', 'country')
+    group by period_start, municipality_code, area_type
+
+),
+
+own_municipality as (
 
     select
         month,
@@ -42,13 +83,56 @@ by_municipality as (
         count(*) filter (where smiley = 'red') as red,
         count(*) filter (where is_red_3_months) as red_3_months,
         sum(applications) as applications,
+        'person' as source,
+        cast(null as varchar) as source_table,
+        cast(null as date) as retrieved_on,
 
     from person_months
     group by month, municipality_code
 
 ),
 
-national as (
+by_municipality as (
+
+    {%- set mode = var('benchmark_source') %}
+    {%- if mode not in ['auto', 'person', 'external'] %}
+        {{ exceptions.raise_compiler_error("var benchmark_source must be auto, person or external, got " ~ mode) }}
+    {%- endif %}
+    {% if mode != 'external' %}
+        select * from own_municipality
+    {% endif %}
+    {% if mode == 'auto' %}
+        union all
+    {% endif %}
+    {% if mode != 'person' %}
+        select
+            month,
+            municipality_code,
+            population,
+            green,
+            light_green,
+            red,
+            red_3_months,
+            applications,
+            'jobindsats' as source,
+            source_table,
+            retrieved_on,
+        from external
+        where
+            not is_national
+            {% if mode == 'auto' %}
+                and not exists (
+                    select 1 as found from own_municipality
+                    where
+                        own_municipality.month = external.month
+                        and own_municipality.municipality_code = external.municipality_code
+                )
+            {% endif %}
+    {% endif %}
+
+),
+
+national_sum as (
 
     select
         month,
@@ -59,9 +143,37 @@ national as (
         sum(red) as red,
         sum(red_3_months) as red_3_months,
         sum(applications) as applications,
+        'person' as source,
+        cast(null as varchar) as source_table,
+        cast(null as date) as retrieved_on,
 
     from by_municipality
     group by month
+    having bool_and(source = 'person')
+
+),
+
+national as (
+
+    select * from national_sum
+    union all
+    select
+        month,
+        municipality_code,
+        population,
+        green,
+        light_green,
+        red,
+        red_3_months,
+        applications,
+        'jobindsats' as source,
+        source_table,
+        retrieved_on,
+    from external
+    where
+        is_national
+        and month not in (select national_sum.month from national_sum)
+    {% if var('benchmark_source') == 'person' %}and false{% endif %}
 
 ),
 
@@ -84,6 +196,22 @@ shares as (
 
 ),
 
+reconciled as (
+
+    select
+        shares.*,
+        case when shares.source = 'person' then external.population end as external_population,
+        case when shares.source = 'person' then external.red end as external_red,
+
+    from shares
+    left join external
+        on
+            shares.month = external.month
+            and shares.municipality_code = external.municipality_code
+            and shares.is_national = external.is_national
+
+),
+
 ranked as (
 
     select
@@ -95,7 +223,7 @@ ranked as (
         end as rank_share_red,
         count(*) filter (where is_ranked) over (partition by month) as ranked_municipalities,
 
-    from shares
+    from reconciled
 
 ),
 
@@ -119,6 +247,12 @@ final as (
         cast(is_ranked as boolean) as is_ranked,
         cast(rank_share_red as bigint) as rank_share_red,
         cast(ranked_municipalities as bigint) as ranked_municipalities,
+        cast(source as varchar) as source,
+        cast(source_table as varchar) as source_table,
+        cast(retrieved_on as date) as retrieved_on,
+        cast(external_population as bigint) as external_population,
+        cast(external_red as bigint) as external_red,
+        cast(external_red / nullif(external_population, 0) as double) as external_share_red,
 
     from ranked
 

@@ -52,6 +52,8 @@ own_groups as (
 
     from segment_days
     inner join benefits on segment_days.benefit_code = benefits.benefit_code
+    -- the groups Jobindsats counts as offentligt forsørgede (the national measure)
+    where benefits.is_public_benefit_national
     group by segment_days.report_month, segment_days.municipality_code, benefits.benefit_group
 
 ),
