@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
-	$(BIN)/lmkpi prepare
+	$(BIN)/lmkpi prepare --force
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,6 +32,7 @@ system-deps:
 	fi
 
 demo: $(STAMP)
+	$(BIN)/lmkpi prepare
 	$(BIN)/lmkpi demo
 
 # ruff on the Python; sqlfluff (dialect duckdb, dbt templater, dbt_project/.sqlfluff) on every
@@ -45,10 +46,12 @@ lint: $(STAMP)
 # Two workers (the machine has 2 cores; the end-to-end tests are dbt-bound). The kill loop runs
 # LMKPI_KILL_LOOPS random kills (50 by default; 4 here to keep CI under 20 minutes).
 test: $(STAMP) system-deps lint
+	$(BIN)/lmkpi prepare
 	LMKPI_KILL_LOOPS=$${LMKPI_KILL_LOOPS:-4} $(BIN)/pytest -n 2 --dist loadfile
 	$(BIN)/python -m benchmarks.national --smoke --data $(CURDIR)/data/bench-smoke --out $(CURDIR)/data/bench-smoke/benchmarks.md
 
 dev: $(STAMP)
+	$(BIN)/lmkpi prepare
 	$(BIN)/lmkpi dev
 
 benchmark: $(STAMP)

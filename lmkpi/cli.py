@@ -567,7 +567,7 @@ def cmd_archive_prune(args: argparse.Namespace) -> int:
 def cmd_prepare(args: argparse.Namespace) -> int:
     from lmkpi.orchestration import ensure_dbt_manifest
 
-    ensure_dbt_manifest(force=True)
+    ensure_dbt_manifest(force=args.force)  # only when a project file is newer, unless forced
     return 0
 
 
@@ -732,7 +732,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--retention-months", type=int)
     a.set_defaults(func=cmd_archive_prune)
 
-    p = sub.add_parser("prepare", help="build the dbt manifest (install step)")
+    p = sub.add_parser("prepare", help="build the dbt manifest (install step; when stale)")
+    p.add_argument("--force", action="store_true", help="parse even if the manifest is current")
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("dev", help="dagster dev -w workspace.yaml with LMKPI_HOME's instance")

@@ -9,6 +9,14 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 TEST_KEY = "test-key-not-secret-0123456789abcdef"
 
 
+def pytest_configure(config) -> None:  # noqa: ANN001
+    """dbt's manifest must be current before test modules import the Dagster definitions
+    (they read it at import): after a pull, the project's files may be newer than it."""
+    from lmkpi.orchestration import ensure_dbt_manifest
+
+    ensure_dbt_manifest()
+
+
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """dbt's manifest, built once per session (the definitions need it to load)."""

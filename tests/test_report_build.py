@@ -99,7 +99,11 @@ def test_files_and_timing(report):
 def test_front_page(shown):
     assert shown["municipality"] == "Lyngby-Taarbæk Kommune"
     assert shown["month"] == "oktober 2019"
-    assert shown["as-of"] == "5. november 2019 kl. 08.30"  # latest load in audit.load_audit
+    # what the data covers and when it was loaded (not to be read as a data period: issue 19)
+    assert shown["as-of"] == (
+        "Tallene dækker oktober 2017 til oktober 2019 · senest indlæst 5. november 2019 kl. "
+        "08.30 · lageret offentliggjort 5. november 2019 kl. 08.45"
+    )
     # goals 1, 4, 5 are measurable: not met, on track, off track; 9 is qualitative
     assert shown["verdict"] == (
         "Oktober 2019: Af 3 målbare mål er 1 på vej, 1 ikke på vej og 1 ikke nået. "
@@ -457,3 +461,32 @@ def test_footnote_marks_are_on_the_page(html):
     marks = page.notes(html)
     assert marks["goal-1-value"] == "1" and marks["front-1-value"] == "1"
     assert "1) Advarsel fra kvalitetstjekket af ydelser for oktober 2019" in page.visible_text(html)
+
+
+def test_every_goal_is_in_every_report(warehouse, tmp_path):
+    """Issue 19 item 1: a goal whose target month has passed (goal 1: October) is shown in the
+    November report with its final status and the month it was measured, and counted."""
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "later.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "insert into marts.fct_goal_indicators select * replace (date '2019-11-01' as month) "
+            "from marts.fct_goal_indicators where month = '2019-10-01' and goal_id <> '1'"
+        )
+    con = open_published(copy)
+    try:
+        data = gather(con, 173, date(2019, 11, 1))
+    finally:
+        con.close()
+    report_model = assemble(data, choices={}, min_ranked=FEW)
+    cells = _cells(report_model)
+    assert cells["goal-1-value"] == "366,8 (okt. 2019)"
+    assert cells["front-1-value"] == "366,8 (okt. 2019)"
+    assert cells["goal-1-status"] == "Ikke nået"
+    october = _cells(_assemble(warehouse))
+    assert report_model.status_counts == {**_assemble(warehouse).status_counts}
+    assert october["goal-1-value"] == "366,8"

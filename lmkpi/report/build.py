@@ -11,7 +11,7 @@ from lmkpi.report import charts, queries
 from lmkpi.report.benchmark import benchmark_section
 from lmkpi.report.benefits import benefit_section
 from lmkpi.report.data import HISTORY_MONTHS, ReportData, gather
-from lmkpi.report.formatting import month_name, parse_report_month
+from lmkpi.report.formatting import fmt_date, month_name, parse_report_month
 from lmkpi.report.goals import build_views, front_section, goal_sections, status_counts, verdict
 from lmkpi.report.housing import housing_section
 from lmkpi.report.html import render_html
@@ -97,7 +97,23 @@ def assemble(
         sections=annotate(sections, data.check_results, data.month),
         min_count=min_count,
         generated_at=generated_at,
+        provenance=provenance(data, as_of),
     )
+
+
+def provenance(data: ReportData, loaded: datetime | None) -> str:
+    """What the numbers cover and when they were loaded: "Data indlæst til og med 1.
+    december 2026" on a December 2019 report read as a data period (issue 19)."""
+    parts = [
+        f"Tallene dækker {month_name(data.first)} til {month_name(data.month)}"
+        if data.first < data.month
+        else f"Tallene dækker {month_name(data.month)}"
+    ]
+    if loaded:
+        parts.append(f"senest indlæst {fmt_date(loaded)}")
+    if data.published_at:
+        parts.append(f"lageret offentliggjort {fmt_date(data.published_at)}")
+    return " · ".join(parts)
 
 
 def render_charts(report: Report) -> dict[str, tuple[str, bytes]]:

@@ -84,13 +84,23 @@ class GoalView:
     unit: str | None
     measure_kind: str | None
     target_value: float | None
-    row: dict  # fct_goal_indicators in the report month
-    months: list[date]
+    row: dict  # fct_goal_indicators in the month measured (the report month, or the target
+    months: list[date]  # month when that has passed: the goal's final status)
     values: list[float | None]  # raw, aligned with months
     hidden: dict = field(default_factory=dict)  # cell key -> primary/secondary
     baseline_span: tuple[date, date] | None = None
     period_span: tuple[date, date] | None = None
     projection: list[tuple[date, float]] | None = None
+    measured: date | None = None  # the month of `row`
+
+    @property
+    def is_final(self) -> bool:
+        """The target month has passed: the row is the goal's final status."""
+        return (
+            self.measured is not None
+            and self.row.get("target_month") is not None
+            and (self.measured == self.row["target_month"])
+        )
 
     @property
     def is_share(self) -> bool:
@@ -124,13 +134,16 @@ def _linear_projection(
 
 
 def build_views(data: ReportData, min_count: int) -> list[GoalView]:
-    current = data.indicators.filter(pl.col("month") == data.month)
-    by_goal = {r["goal_id"]: r for r in current.iter_rows(named=True)}
+    # Every goal is in every report: one whose target month has passed shows its final
+    # status, measured in the target month (issue 19).
+    upto = data.indicators.filter(pl.col("month") <= data.month).sort("month")
+    by_goal = {r["goal_id"]: r for r in upto.iter_rows(named=True)}
     views = []
     for g in sorted(data.goals.iter_rows(named=True), key=lambda r: goal_sort_key(r["goal_id"])):
         row = by_goal.get(g["goal_id"])
         if row is None:
             continue
+        measured = row["month"]
         view = GoalView(
             goal_id=g["goal_id"],
             kind=g["goal_kind"],
@@ -142,6 +155,7 @@ def build_views(data: ReportData, min_count: int) -> list[GoalView]:
             row=row,
             months=[],
             values=[],
+            measured=measured,
         )
         first = add_months(data.month, -(SPARK_MONTHS - 1))
         last = data.month
@@ -163,8 +177,8 @@ def build_views(data: ReportData, min_count: int) -> list[GoalView]:
         view.values = [
             points[m]["value"] if m in points and m <= data.month else None for m in view.months
         ]
-        _protect(view, points, data.month, min_count)
-        if view.target_type in RELATIVE and row["target_month"]:
+        _protect(view, points, measured, min_count)
+        if view.target_type in RELATIVE and row["target_month"] and measured == data.month:
             shown = [view.shown(m) for m in view.months]
             trend_inputs = [
                 m for m in view.months if add_months(data.month, -TREND_MONTHS) < m <= data.month
@@ -286,12 +300,19 @@ def baseline_text(view: GoalView, min_count: int) -> str:
     return "–"
 
 
-def latest_text(view: GoalView, min_count: int) -> str:
+def latest_text(view: GoalView, min_count: int, report_month: date | None = None) -> str:
+    """The value in the month measured; a goal measured before the report month (its target
+    month passed) says when."""
     if view.target_type == "qualitative":
         return "–"
+    when = (
+        f" ({month_short(view.measured)})"
+        if report_month and view.measured and view.measured != report_month
+        else ""
+    )
     if "value" in view.hidden:
-        return _label(view.hidden["value"], min_count)
-    return _value(view, view.row["value"])
+        return _label(view.hidden["value"], min_count) + when
+    return _value(view, view.row["value"]) + when
 
 
 def progress_text(view: GoalView, month: date, min_count: int) -> str:
@@ -387,7 +408,7 @@ def goal_table(views: list[GoalView], month: date, min_count: int) -> Table:
                     Cell(baseline_text(v, min_count), f"goal-{v.goal_id}-baseline"),
                     Cell(target_text(v, month, min_count), f"goal-{v.goal_id}-target"),
                     Cell(
-                        latest_text(v, min_count),
+                        latest_text(v, min_count, month),
                         f"goal-{v.goal_id}-value",
                         hidden=v.hidden.get("value"),
                     ),
@@ -521,7 +542,7 @@ def overview_table(views: list[GoalView], month: date, min_count: int) -> Table:
             [
                 text(f"{v.goal_id}. {v.title}"),
                 Cell(
-                    latest_text(v, min_count),
+                    latest_text(v, min_count, month),
                     f"front-{v.goal_id}-value",
                     hidden=v.hidden.get("value"),
                 ),

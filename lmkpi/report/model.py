@@ -125,3 +125,4 @@ class Report:
     sections: list[Section]
     min_count: int
     generated_at: datetime | None = None
+    provenance: str = ""  # what the numbers cover, when loaded and published (front page)

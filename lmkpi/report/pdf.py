@@ -32,7 +32,6 @@ from reportlab.platypus import (
 )
 
 from lmkpi.report import model, sparkline
-from lmkpi.report.formatting import fmt_date
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
 ACCENT = colors.HexColor("#1f4e79")
@@ -317,7 +316,7 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
         _p("Beskæftigelsesplan 2019 · Status", styles["kicker"]),
         _p(f"{report.municipality_name} Kommune", styles["h1"]),
         _p(report.month_label, styles["month"]),
-        _p(f"Data indlæst til og med {fmt_date(report.data_as_of)}", styles["note"]),
+        _p(report.provenance, styles["note"]),
     ]
     for section in report.sections:
         size = wide if section.wide else portrait
