@@ -86,6 +86,11 @@ def _all_text_values(db) -> list[str]:
     return values
 
 
+def _materialized_ydelser(settings) -> set[str]:
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        return set(instance.get_materialized_partitions(dg.AssetKey(["raw", "ydelser"])))
+
+
 def test_one_partition_through_materialize(lmkpi_home, dbt_manifest):
     from pipelines.definitions import defs
 
@@ -232,6 +237,23 @@ def test_failing_critical_check_blocks_only_that_month(lmkpi_home, dbt_manifest)
     assert outcome_row[0] == "blocked"
     summary = open(outcome_row[1], encoding="utf-8").read()
     assert "overlap" in summary and "<script src" not in summary
+
+    # In Dagster the blocked month is a failed partition with the reason, never a green one.
+    assert _materialized_ydelser(settings) == {"2019-03-01"}
+    assert any("blocked by the failed check" in e for e in outcome.errors), outcome.errors
+    # A range with the blocked month in it: the month that loads is materialized on its own.
+    ranged = run_monthly_load(settings, Month.parse("2019-03"), Month.parse("2019-04"))
+    assert not ranged.success
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        events = instance.get_records_for_run(ranged.run_id).records
+        materialized = {
+            e.event_log_entry.dagster_event.partition
+            for e in events
+            if e.event_log_entry.dagster_event
+            and e.event_log_entry.dagster_event.event_type_value == "ASSET_MATERIALIZATION"
+            and e.event_log_entry.dagster_event.asset_key == dg.AssetKey(["raw", "ydelser"])
+        }
+    assert materialized == {"2019-03-01"}
 
     # The next month loads and publishes; April stays out until it is re-delivered.
     write_ydelser(settings.landing_dir, "2019-05", APRIL_2019)

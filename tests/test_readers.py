@@ -583,8 +583,11 @@ def test_row_rejects_name_line_column_and_rule(tmp_path: Path) -> None:
     assert messages["3/startdato"] == (
         "startdato '31-02-2018' is not a real date (use YYYY-MM-DD or DD-MM-YYYY)"
     )
-    assert messages["9/visitation"] == "visitation is not an allowed code; did you mean 'jobparat'?"
-    assert messages["3/ydelse"].startswith("ydelse is not one of: ADAG, ADAG_SYG")
+    assert (
+        messages["9/visitation"]
+        == "visitation 'Jobparat' is not an allowed code; did you mean 'jobparat'?"
+    )
+    assert messages["3/ydelse"].startswith("ydelse 'XXX' is not one of: ADAG, ADAG_SYG")
     assert messages["11/omfang"] == "omfang '0' must be greater than 0"
     assert messages["6/startdato"] == "the period 2019-08-01 to 2019-08-31 does not overlap 2019-10"
 

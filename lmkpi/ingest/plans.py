@@ -26,6 +26,7 @@ _DA = rf"^[+-]?(?:\d{{1,3}}(?:[. {_NBSP}]\d{{3}})+|\d+)(?:,\d+)?$"
 # English: ',' or space groups thousands, '.' is the decimal mark ("1,234.5", "0.5").
 _EN = rf"^[+-]?(?:\d{{1,3}}(?:[, {_NBSP}]\d{{3}})+|\d+)(?:\.\d+)?$"
 _SHOWABLE = r"^[0-9 .,:/+\-]{1,20}$"
+_CODE_SHAPED = r"^[0-9A-Za-zÆØÅæøå_./+\-]{1,20}$"
 _ISO_DATE = r"^\d{4}-\d{1,2}-\d{1,2}$"
 _DK_DATE = r"^\d{1,2}-\d{1,2}-\d{4}$"
 _MIDNIGHT = r"[ T]00:00(?::00(?:\.0+)?)?$"
@@ -314,10 +315,19 @@ def _code(col: Column, dtype: pl.DataType, file_name: str) -> Plan:
     suggestion = _code_key(pl.col(text)).replace_strict(
         suggestions, default="", return_dtype=pl.Utf8
     )
+    # The code itself is named (a code is not personal data); anything not shaped like one,
+    # e.g. a number typed into the field, is not shown.
+    text_col = pl.col(text).cast(pl.Utf8)
+    code_like = text_col.str.contains(_CODE_SHAPED) & ~text_col.str.contains(CPR_LIKE)
+    shown = pl.when(code_like).then(pl.format("'{}'", text_col)).otherwise(pl.lit("(not shown)"))
     message = (
         pl.when(suggestion != "")
-        .then(pl.format(f"{name} is not an allowed code; did you mean '{{}}'?", suggestion))
-        .otherwise(pl.lit(f"{name} is not one of: {', '.join(allowed)}"))
+        .then(
+            pl.format(
+                f"{name} {{}} is not an allowed code; did you mean '{{}}'?", shown, suggestion
+            )
+        )
+        .otherwise(pl.format(f"{name} {{}} is not one of: {', '.join(allowed)}", shown))
     )
     return Plan(
         stages=[{text: _text_input(col, dtype, file_name)}],

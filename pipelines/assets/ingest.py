@@ -8,6 +8,7 @@ failed blocking asset check (``pipelines.checks``), so nothing downstream runs. 
 never retried; transient I/O errors are.
 """
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 import dagster as dg
@@ -51,7 +52,8 @@ def _outcomes_metadata(outcomes: list[LoadOutcome]) -> dict:
 
 def ingest_source(
     context: dg.AssetExecutionContext, source: str, lmkpi: LmkpiSettings
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization | dg.AssetCheckResult]:
+    """Load the run's months; a blocked month fails the step (see ``_blocked``)."""
     outcomes: list[LoadOutcome] = []
     not_delivered: list[Month] = []
     months = partition_months(context)
@@ -100,13 +102,55 @@ def ingest_source(
     except PermissionError as exc:  # not transient: retrying cannot help
         problem = f"cannot read {exc.filename}: permission denied; make it readable by lmkpi"
         raise _failure(source, month, DeliveryError(problem), outcomes) from None
+    checks = check_results(source, outcomes)
+    blocked = [o for o in outcomes if o.record.outcome == "blocked"]
+    if blocked:
+        yield from _blocked(context, source, outcomes, blocked, checks)
+        return
     metadata = _outcomes_metadata(outcomes) if outcomes else {}
     if not_delivered:
         metadata["not_delivered"] = ", ".join(map(str, not_delivered))
     summaries = [o.report_path for o in outcomes if o.report_path]
     if summaries:
         metadata["validation_summary"] = dg.MetadataValue.path(str(summaries[-1]))
-    return dg.MaterializeResult(metadata=metadata, check_results=check_results(source, outcomes))
+    yield dg.MaterializeResult(metadata=metadata, check_results=checks)
+
+
+def _blocked(
+    context: dg.AssetExecutionContext,
+    source: str,
+    outcomes: list[LoadOutcome],
+    blocked: list[LoadOutcome],
+    checks: list[dg.AssetCheckResult],
+) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
+    """A blocked month is a failed partition, not a green one: the months of the run that did
+    load are materialized one by one, the check results are recorded, and the step fails with
+    the failed critical checks as its reason (so the partition bar shows the blocked month red,
+    the reason one click away, and nothing downstream runs)."""
+    for outcome in outcomes:
+        if outcome not in blocked:
+            yield dg.AssetMaterialization(
+                asset_key=context.asset_key,
+                partition=outcome.month.partition_key,
+                metadata=_outcomes_metadata([outcome]),
+            )
+    yield from checks
+    failed = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    months = ", ".join(str(o.month) for o in blocked)
+    summaries = [o.report_path for o in blocked if o.report_path]
+    metadata = _outcomes_metadata(blocked) | {
+        "source": source,
+        "blocked_months": months,
+        "failed_checks": ", ".join(c.check_name for c in failed),
+    }
+    if summaries:
+        metadata["validation_summary"] = dg.MetadataValue.path(str(summaries[-1]))
+    raise dg.Failure(
+        description=f"{source} {months}: blocked by the failed check "
+        f"{', '.join(c.check_name for c in failed) or '(see the checks)'}; not published",
+        metadata=metadata,
+        allow_retries=False,
+    )
 
 
 def _failure(source: str, month: Month, exc: Exception, outcomes: list[LoadOutcome]) -> dg.Failure:
@@ -131,8 +175,8 @@ def _ingest_asset(source: str, description: str) -> dg.AssetsDefinition:
         kinds={"polars", "duckdb"},
         description=description,
     )
-    def _asset(context: dg.AssetExecutionContext, lmkpi: LmkpiSettings) -> dg.MaterializeResult:
-        return ingest_source(context, source, lmkpi)
+    def _asset(context: dg.AssetExecutionContext, lmkpi: LmkpiSettings):  # noqa: ANN202
+        yield from ingest_source(context, source, lmkpi)
 
     return _asset
 
