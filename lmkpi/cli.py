@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lmkpi.errors import LmkpiError
+from lmkpi.logs import configure as configure_logging
 from lmkpi.months import Month
 from lmkpi.permissions import private_umask
 from lmkpi.settings import HISTORY_START, REPO_ROOT, Settings, get_settings
@@ -98,7 +99,12 @@ def _load(
         log.error("load of %s FAILED (run %s) after %.1f s:", span, outcome.run_id, seconds)
         for err in outcome.errors or ["see the run in Dagster (lmkpi dev) for details"]:
             log.error("  %s", err)
+        for summary in outcome.summaries:
+            log.error("  quality summary: %s", summary)
+        log.error("  (lmkpi -v load ... shows the detail; the run is in Dagster: lmkpi dev)")
         return 1
+    for summary in outcome.summaries:
+        log.info("quality summary: %s", summary)
     log.info(
         "loaded %s (%d months) in %.1f s; warehouse: %s",
         span,
@@ -594,7 +600,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lmkpi", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="detail: debug lines, library logs, Dagster's console and stack traces",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("synth", help="write synthetic extracts")
@@ -745,11 +756,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     private_umask()  # person-level files are the owner's only (lmkpi.permissions)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    configure_logging(args.verbose)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     try:

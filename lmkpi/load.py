@@ -245,5 +245,7 @@ def commit(
             write(con)
         record_load(con, record, outcome.report, rejects)
         con.execute("commit")
-    (log.error if record.outcome == OUTCOME_BLOCKED else log.info)("%s", record.message)
+    # The CLI's progress line says the outcome in short; the full message is in the audit,
+    # the Dagster event log and (for a failed run) the CLI's closing lines.
+    log.debug("%s", record.message)
     return outcome

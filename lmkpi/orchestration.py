@@ -5,7 +5,7 @@ import logging
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmkpi.months import Month
@@ -89,6 +89,7 @@ class RunOutcome:
     run_id: str
     months: list[Month]
     errors: list[str]
+    summaries: list[str] = field(default_factory=list)  # quality summaries the run wrote
 
 
 def run_monthly_load(
@@ -118,9 +119,19 @@ def run_monthly_load(
 
 
 def _outcome(result, months: list[Month]) -> RunOutcome:  # noqa: ANN001 (a Dagster result)
-    """Success, and the messages of failed blocking checks and failed steps."""
-    errors = []
+    """Success, the messages of failed blocking checks and failed steps, and the paths of the
+    quality summaries of the run's loads."""
+    errors: list[str] = []
+    summaries: list[str] = []
     for event in result.all_events:
+        metadata = {}
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            metadata = event.event_specific_data.materialization.metadata
+        elif event.is_step_failure and event.step_failure_data.user_failure_data:
+            metadata = event.step_failure_data.user_failure_data.metadata or {}
+        summary = metadata.get("validation_summary")
+        if summary is not None and summary.value not in summaries:
+            summaries.append(summary.value)
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity.value == "ERROR":
@@ -134,7 +145,7 @@ def _outcome(result, months: list[Month]) -> RunOutcome:  # noqa: ANN001 (a Dags
                 errors.append(failure.user_failure_data.description)
             elif failure.error:
                 errors.append(failure.error.message.strip())
-    return RunOutcome(result.success, result.run_id, months, errors)
+    return RunOutcome(result.success, result.run_id, months, errors, summaries)
 
 
 def run_models_and_publish(settings: Settings, triggered_by: str) -> RunOutcome:
@@ -168,6 +179,7 @@ def _execute(
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
+    from lmkpi.logs import dagster_console_level
     from pipelines.definitions import defs
     from pipelines.resources import LmkpiSettings
 
@@ -179,7 +191,8 @@ def _execute(
             ASSET_PARTITION_RANGE_START_TAG: months[0].partition_key,
             ASSET_PARTITION_RANGE_END_TAG: months[-1].partition_key,
         }
-    log.info("loading %s..%s (%d months) through Dagster", months[0], months[-1], len(months))
+    span = f"{months[0]}..{months[-1]} ({len(months)} months)" if len(months) > 1 else months[0]
+    log.info("loading %s through Dagster", span)
     job = defs.resolve_job_def("monthly_load")
     selection = None
     if models_only:
@@ -191,7 +204,9 @@ def _execute(
             partition_key=partition_key,
             tags=tags,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            # Dagster's console is off on the CLI unless -v: its step failures come back
+            # shorter, with the failed check, from RunOutcome.errors (lmkpi.logs).
+            run_config={"loggers": {"console": {"config": {"log_level": dagster_console_level()}}}},
             # A subset job cannot take resource overrides (Dagster refuses them); it reads the
             # same settings from the environment, and runs no ingest, so needs no key.
             resources=None if models_only else {"lmkpi": LmkpiSettings.of(settings)},

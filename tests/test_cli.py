@@ -114,3 +114,35 @@ def test_sql_bounds_cannot_be_lifted_by_a_query(published):
     assert result.returncode == 1 and "configuration" in result.stderr.lower()
     ok = _run("sql", "--csv", "select count(*) as n from marts.fct_x")
     assert ok.returncode == 0 and ok.stdout.split() == ["n", "1000"]
+
+
+@pytest.mark.e2e
+def test_a_load_prints_one_line_per_stage_and_a_blocked_month_names_its_cause(
+    lmkpi_home, dbt_manifest
+):
+    """Before: ~300 lines, 240 of them great-expectations and alembic INFO. Now one line per
+    stage and month, the outcome, the failed checks naming the code, the quality summary."""
+    from lmkpi.settings import get_settings
+
+    from extract_builders import APRIL_2019, MARCH_2019, write_ydelser
+
+    landing = get_settings().landing_dir
+    write_ydelser(landing, "2019-03", MARCH_2019)
+    ok = _run("load", "--month", "2019-03")
+    assert ok.returncode == 0, ok.stderr
+    lines = ok.stderr.splitlines()
+    assert any("[1/1] ydelser 2019-03: loaded 6 rows" in line for line in lines), lines
+    assert any("dbt built" in line for line in lines) and not ok.stdout.strip(), ok.stdout
+    assert len(lines) <= 12, lines
+
+    write_ydelser(landing, "2019-04", [APRIL_2019[0], {**APRIL_2019[1], "ydelse": "KH"}])
+    blocked = _run("load", "--month", "2019-04")
+    assert blocked.returncode == 1
+    text = blocked.stdout + blocked.stderr
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) <= 12, lines
+    assert "great_expectations" not in text and "alembic" not in text
+    assert "Traceback" not in text and "Stack Trace" not in text
+    assert "[1/1] ydelser 2019-04: BLOCKED by ydelse_known" in text, text
+    assert "ydelse 'KH': 1 row;" in text
+    assert "quality summary: " in text and ".html" in text

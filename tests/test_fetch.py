@@ -172,7 +172,7 @@ def test_an_unusable_answer_writes_nothing(lmkpi_home, server, body, words, tmp_
         env=env,
     )
     assert result.returncode == 2
-    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
     assert len(errors) == 1 and words in errors[0] and "nothing was written" in errors[0]
     assert "Traceback" not in result.stderr
     landing = get_settings().landing_dir / "jobindsats"

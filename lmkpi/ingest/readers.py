@@ -123,7 +123,7 @@ def read_extract(
     )
     if result.rows_read != result.frame.height + result.rows_rejected:  # never silently drop
         raise AccountingError(f"{file_name}: rows read != rows loaded + rows rejected")
-    log.info(
+    log.debug(
         "read %s: %d rows, %d loaded, %d rejected (%d problems), encoding %s",
         file_name,
         result.rows_read,

@@ -68,7 +68,7 @@ def _runtime() -> dict[str, Any]:
                 batch=asset.add_batch_definition_whole_dataframe("whole"),
                 suites={},
             )
-            log.info("great-expectations %s ready (ephemeral context)", gx.__version__)
+            log.debug("great-expectations %s ready (ephemeral context)", gx.__version__)
         return _RUNTIME
 
 

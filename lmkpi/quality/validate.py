@@ -213,9 +213,11 @@ def _fold_reader_rejects(
     by_rule = {r.rule: r for r in rules}
     taken = pl.lit(False)
     for i, outcome in enumerate(outcomes):
-        rule = by_rule[outcome.rule]
+        rule = by_rule.get(outcome.rule)  # row rules only (not the month comparisons)
+        if rule is None or rule.column is None:
+            continue
         kinds = [k for k, t in READER_TO_SUITE.items() if t == rule.expectation_type]
-        if not kinds or rule.column is None:
+        if not kinds:
             continue
         mine = (pl.col("rule").is_in(kinds)) & (pl.col("column") == rule.column)
         found = reader_rejects.filter(mine)
@@ -482,7 +484,7 @@ def validate(
         rows_rejected_by_reader=len(reader_lines),
         notes=notes,
     )
-    log.info(
+    log.debug(
         "validated %s: %s, %d rows, %d blocking, %d warnings, %d rows to reject (%.2f s)",
         file_name,
         report.verdict,

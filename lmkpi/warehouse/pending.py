@@ -78,7 +78,12 @@ def rebuild_window(
     history_end = Month.of(latest).end if latest else partition[1]
     ends = [partition[1] if force else Month.of(max(pending)).end, history_end]
     start, end = min(starts), max(ends)
-    changed = ", ".join(str(Month.of(m)) for m in pending) or "none"
+    names = [str(Month.of(m)) for m in pending]
+    changed = (
+        ", ".join(names)
+        if len(names) <= 6
+        else f"{len(names)} months from {names[0]} to {names[-1]}"
+    ) or "none"
     reason = f"changed and unpublished: {changed}" + ("; forced" if force else "")
     if end > min(starts) and end > Month.of(max(starts)).end:
         reason += f"; later months up to {Month.of(end).previous} depend on them"

@@ -5,8 +5,10 @@ The window reaches dbt as data (``raw.run_window``, read by macros/month_window.
 ``partial_parse.msgpack`` from the fixed target folder of the last run.
 """
 
+import logging
+import time
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ from dagster_dbt import (
 )
 
 from lmkpi.dbt_child import dbt_child_flags
+from lmkpi.logs import quiet_stdout
+from lmkpi.months import Month
 from lmkpi.permissions import private_tree
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.pending import latest_loaded_month, pending_months, rebuild_window
@@ -26,6 +30,8 @@ from lmkpi.warehouse.raw import set_run_window
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import LmkpiSettings
+
+log = logging.getLogger(__name__)
 
 
 class LmkpiDbtTranslator(DagsterDbtTranslator):
@@ -93,6 +99,13 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
             return
         start, end = rebuild.start, rebuild.end
         context.log.info(f"dbt window {start}..{end} ({rebuild.reason})")
+        log.info(
+            "dbt build %s..%s (%s)",
+            Month.of(start),
+            Month.of(end - timedelta(days=1)),
+            rebuild.reason,
+        )
+        t0 = time.perf_counter()
         args = prepare_dbt_window(settings.work_db, start, end)
         # The dbt target folder is one per home, reused run after run: dbt's partial-parse
         # state lives there (dagster-dbt would otherwise make a new folder for every run).
@@ -101,8 +114,19 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
             context=context,
             target_path=settings.dbt_target_dir,
         )
-        yield from invocation.stream()
+        built = checked = 0
+        with quiet_stdout(log, "dbt"):
+            for event in invocation.stream():
+                built += isinstance(event, dg.Output | dg.AssetMaterialization)
+                checked += isinstance(event, dg.AssetCheckResult)
+                yield event
         private_tree(settings.dbt_target_dir)
+        log.info(
+            "dbt built %d models and seeds and ran %d tests in %.0f s",
+            built,
+            checked,
+            time.perf_counter() - t0,
+        )
 
 
 def mart_keys() -> list[dg.AssetKey]:

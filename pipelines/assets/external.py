@@ -6,6 +6,8 @@ month. A file refused or blocked fails the step the first time (nothing is publi
 is then left alone until it changes, so one bad file does not stop every later month.
 """
 
+import logging
+
 import dagster as dg
 
 from lmkpi.errors import LmkpiError
@@ -13,10 +15,13 @@ from lmkpi.external.load import load_external
 from lmkpi.external.specs import EXTERNAL_SOURCES
 from lmkpi.ingest import Delivery, FileRejected, scan_landing
 from lmkpi.load import LoadOutcome
+from lmkpi.logs import Progress
 from lmkpi.warehouse.audit import ensure_audit_tables
 from lmkpi.warehouse.db import connect, writer_lock
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import LmkpiSettings
+
+log = logging.getLogger(__name__)
 
 CHECK = "external_files_valid"
 
@@ -64,7 +69,11 @@ def external_observations(context: dg.AssetExecutionContext, lmkpi: LmkpiSetting
             ensure_audit_tables(con)
             todo = [d for d in scan.deliveries if _settled(con, d) is None]
         force = context.run.tags.get("lmkpi/force") == "true"
-        for delivery in scan.deliveries if force else todo:
+        work = scan.deliveries if force else todo
+        if scan.deliveries and not work:
+            log.info("external sources: %d files, all loaded before", len(scan.deliveries))
+        progress = Progress(len(work))
+        for delivery in work:
             try:
                 outcome = load_external(
                     delivery,
@@ -82,6 +91,11 @@ def external_observations(context: dg.AssetExecutionContext, lmkpi: LmkpiSetting
             if outcome.record.outcome == "blocked":
                 problems.append(outcome.record.message)
             context.log.info(outcome.record.message)
+            r = outcome.record
+            progress.step(
+                f"{delivery.source} {delivery.file_name}: {r.outcome} {r.rows_loaded:,} rows",
+                logging.ERROR if r.outcome == "blocked" else logging.INFO,
+            )
     loaded = [o for o in outcomes if o.record.outcome == "loaded"]
     return dg.MaterializeResult(
         metadata={

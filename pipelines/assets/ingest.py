@@ -8,14 +8,17 @@ failed blocking asset check (``pipelines.checks``), so nothing downstream runs. 
 never retried; transient I/O errors are.
 """
 
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 
 import dagster as dg
+import duckdb
 
 from lmkpi.errors import DeliveryError, LmkpiError, MissingDelivery
 from lmkpi.ingest import FileRejected, find_delivery
 from lmkpi.load import LoadOutcome, load_delivery, refuse
+from lmkpi.logs import Progress
 from lmkpi.months import Month
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.keys import check_key
@@ -27,6 +30,25 @@ from pipelines.resources import LmkpiSettings
 # Only transient I/O is retried: every LmkpiError (a missing key, a refused file, a bad
 # setting) fails the step at once through dg.Failure(allow_retries=False).
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+# What may pass on its own: I/O (a share that blips, a file still being copied), a DuckDB I/O
+# error or a timeout. Everything else fails at once.
+TRANSIENT = (OSError, TimeoutError, duckdb.IOException)
+
+
+def _short(outcome: LoadOutcome) -> str:
+    """The outcome of one month in a few words, for the progress line."""
+    r = outcome.record
+    if r.outcome == "blocked":
+        failed = [e.rule for e in outcome.report.blocking] if outcome.report else []
+        return f"BLOCKED by {', '.join(failed) or 'a critical check'}; nothing loaded"
+    if r.outcome == "unchanged":
+        return "unchanged (identical to the file already loaded)"
+    text = f"{r.outcome} {r.rows_loaded:,} rows"
+    if r.rows_rejected:
+        text += f", {r.rows_rejected:,} rejected"
+    if r.checks_warning:
+        text += f", {r.checks_warning} warning{'s' if r.checks_warning != 1 else ''}"
+    return text
 
 
 def _outcomes_metadata(outcomes: list[LoadOutcome]) -> dict:
@@ -66,6 +88,7 @@ def ingest_source(
         with writer_lock(settings.work_dir):
             with connect(settings.work_db) as con:
                 check_key(con, key)  # the key the history was built with, or refused
+            progress = Progress(len(months))
             for i, month in enumerate(months, start=1):
                 triggered_by = context.run.tags.get("lmkpi/triggered_by", "dagster")
                 try:
@@ -95,13 +118,29 @@ def ingest_source(
                     force=context.run.tags.get("lmkpi/force") == "true",
                 )
                 outcomes.append(outcome)
-                log = context.log.error if outcome.record.outcome == "blocked" else context.log.info
-                log(f"[{i}/{len(months)}] {source} {month}: {outcome.record.message}")
+                record = outcome.record
+                blocked = record.outcome == "blocked"
+                (context.log.error if blocked else context.log.info)(
+                    f"[{i}/{len(months)}] {source} {month}: {record.message}"
+                )
+                progress.step(
+                    f"{source} {month}: {_short(outcome)}",
+                    logging.ERROR if blocked else logging.INFO,
+                )
     except LmkpiError as exc:
         raise _failure(source, month, exc, outcomes) from None
     except PermissionError as exc:  # not transient: retrying cannot help
         problem = f"cannot read {exc.filename}: permission denied; make it readable by lmkpi"
         raise _failure(source, month, DeliveryError(problem), outcomes) from None
+    except Exception as exc:
+        if isinstance(exc, TRANSIENT):
+            raise  # the step's retry policy tries again
+        # A bug is not transient either: fail once, with the traceback as the cause.
+        raise dg.Failure(
+            description=f"{source} {month}: {type(exc).__name__}: {exc} (an error in lmkpi, "
+            "not in the delivery; not retried)",
+            allow_retries=False,
+        ) from exc
     checks = check_results(source, outcomes)
     blocked = [o for o in outcomes if o.record.outcome == "blocked"]
     if blocked:
