@@ -291,44 +291,89 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    """Per source and month: the latest load, its file, outcome, rows and quality summary.
+STATUS_QUERY = """
+    select source, strftime(month, '%Y-%m'), file_name, outcome,
+           strftime(finished_at, '%Y-%m-%d %H:%M'), rows_loaded, rows_rejected,
+           coalesce(checks_blocking, 0), coalesce(checks_warning, 0), triggered_by,
+           validation_summary, message
+    from audit.load_audit
+    where (? is null or source = ?) and (? is null or month = ?)
+    -- one row per source, month and table (the file name without its date: ydelser, ptva02)
+    qualify row_number() over (
+        partition by source, month, regexp_replace(file_name, '_[0-9]{4}-[0-9]{2}.*$', '')
+        order by started_at desc
+    ) = 1
+    order by source, month, file_name
+"""
 
-    Reads the audit copy in the published warehouse (never the working database, which a
-    running load may hold), so it is as of the last successful publication.
-    """
+
+def _status_rows(settings: Settings, source: str | None, month: Month | None):  # noqa: ANN202
+    """The last attempt per source and month, and where it was read: the working database
+    (every attempt: loaded, unchanged, blocked, refused), or, while a load holds it, the
+    audit copy of the last publication."""
+    import duckdb
+
     from lmkpi.warehouse.publish import open_published
 
-    settings = get_settings()
+    params = [source, source, month and month.first_day, month and month.first_day]
+    if settings.work_db.exists():
+        try:
+            con = duckdb.connect(str(settings.work_db), read_only=True)
+        except duckdb.IOException:  # a load is writing: fall back to the publication
+            pass
+        else:
+            try:
+                return con.execute(STATUS_QUERY, params).fetchall(), None
+            except duckdb.CatalogException:
+                return [], None
+            finally:
+                con.close()
     if not settings.warehouse_db.exists():
-        log.error("nothing published yet under %s; run lmkpi load or lmkpi demo", settings.home)
-        return 1
+        raise LmkpiError(f"nothing loaded yet under {settings.home}; run lmkpi load or lmkpi demo")
     con = open_published(settings.warehouse_db)
     try:
-        rows = con.execute(
-            """
-            select source, strftime(month, '%Y-%m'), file_name, outcome,
-                   strftime(finished_at, '%Y-%m-%d %H:%M'), rows_loaded, rows_rejected,
-                   coalesce(checks_blocking, 0), coalesce(checks_warning, 0), triggered_by,
-                   validation_summary
-            from audit.load_audit
-            qualify row_number() over (partition by source, month order by finished_at desc) = 1
-            order by source, month
-            """
-        ).fetchall()
+        rows = con.execute(STATUS_QUERY, params).fetchall()
     finally:
         con.close()
+    return rows, (
+        "a load is running: these are the attempts as of the last publication; "
+        "failed and blocked attempts since then are not shown until it ends"
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Per source and month: the last attempt, whether it loaded, was unchanged, blocked or
+    refused; its file, rows, checks and (with --summaries) the quality summary.
+
+    Reads the working database read-only, so failed and blocked attempts are shown, not only
+    what was published; while a load holds that database, the audit copy in the published
+    warehouse (and says so).
+    """
+    settings = get_settings()
+    rows, note = _status_rows(settings, args.source, args.month)
     out = sys.stdout
+    if note:
+        log.warning("%s", note)
+    if not rows:
+        out.write("no load attempts match\n")
+        return 0
     out.write(
         f"{'source':<14}{'month':<9}{'file':<28}{'outcome':<14}{'finished':<18}"
-        f"{'loaded':>9}{'rejected':>9}{'blocking':>9}{'warnings':>9}  by / summary\n"
+        f"{'loaded':>9}{'rejected':>9}{'blocking':>9}{'warnings':>9}  by\n"
     )
-    for s, m, f, o, t, n, r, b, w, by, summary in rows:
+    failed = []
+    for s, m, f, o, t, n, r, b, w, by, summary, message in rows:
         out.write(
-            f"{s:<14}{m:<9}{f:<28}{o:<14}{t:<18}{n or 0:>9,}{r or 0:>9,}{b:>9}{w:>9}  {by}"
+            f"{s:<14}{m:<9}{f:<28}{o:<14}{t or '':<18}{n or 0:>9,}{r or 0:>9,}{b:>9}{w:>9}  {by}"
             f"{'  ' + summary if args.summaries and summary else ''}\n"
         )
-    return 0
+        if o in ("blocked", "rejected_file"):
+            failed.append((s, m, o, message, summary))
+    for s, m, o, message, summary in failed:
+        out.write(f"\n{s} {m} {o}: {message}\n")
+        if summary:
+            out.write(f"  quality summary: {summary}\n")
+    return 1 if failed and args.fail_on_blocked else 0
 
 
 def _bounded(con, timeout_s: float, memory_limit: str, run):  # noqa: ANN001, ANN202
@@ -664,8 +709,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("status", help="what is loaded, per source and month")
+    p = sub.add_parser(
+        "status", help="the last load attempt per source and month (incl. blocked, refused)"
+    )
     p.add_argument("--summaries", action="store_true", help="show validation summary paths")
+    p.add_argument(
+        "--source",
+        choices=["ydelser", "joblog", "indkvartering", "jobindsats", "statbank"],
+        help="only this source",
+    )
+    p.add_argument("--month", type=_month, help="only this month (YYYY-MM)")
+    p.add_argument(
+        "--fail-on-blocked",
+        action="store_true",
+        help="exit 1 when a last attempt was blocked or refused (for scripts)",
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("sql", help="query the published warehouse (read-only)")
@@ -764,6 +822,9 @@ def main(argv: list[str] | None = None) -> int:
     except LmkpiError as exc:
         log.error("%s", exc)
         return exc.exit_status
+    except BrokenPipeError:  # lmkpi status | head: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -146,3 +146,22 @@ def test_a_load_prints_one_line_per_stage_and_a_blocked_month_names_its_cause(
     assert "[1/1] ydelser 2019-04: BLOCKED by ydelse_known" in text, text
     assert "ydelse 'KH': 1 row;" in text
     assert "quality summary: " in text and ".html" in text
+
+    # lmkpi status shows the last attempt, the blocked one too, with its reason
+    status = _run("status", "--month", "2019-04")
+    assert status.returncode == 0, status.stderr
+    rows = [line for line in status.stdout.splitlines() if line.startswith("ydelser   ")]
+    assert len(rows) == 1 and " blocked " in rows[0], status.stdout
+    assert "ydelser 2019-04 blocked: ydelser_2019-04.csv: BLOCKED by ydelse_known" in status.stdout
+    assert _run("status", "--source", "ydelser", "--fail-on-blocked").returncode == 1
+    march = _run("status", "--source", "ydelser", "--month", "2019-03").stdout
+    assert " loaded " in march and "2019-04" not in march
+
+    # while a load holds the working database: the last publication's audit, said so
+    import duckdb
+
+    with duckdb.connect(str(get_settings().work_db)):
+        held = _run("status", "--source", "ydelser")
+    assert held.returncode == 0, held.stderr
+    assert "a load is running" in held.stderr
+    assert "2019-03" in held.stdout and "2019-04" not in held.stdout  # April never published
