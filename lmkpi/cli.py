@@ -80,7 +80,11 @@ def _load(
     force: bool = False,
     wait_s: float = 600.0,
     accept_drop: bool = False,
+    refresh: bool | None = True,
 ) -> int:
+    """Load the months; after a publication, render the last month's reports and the dbt
+    docs again (``refresh``), as Dagster's reports_after_load sensor does; False says they
+    are stale, None leaves them to the caller."""
     from lmkpi.orchestration import run_monthly_load
 
     started = time.perf_counter()
@@ -94,7 +98,8 @@ def _load(
         wait_s=wait_s,
     )
     seconds = time.perf_counter() - started
-    span = f"{outcome.months[0]}..{outcome.months[-1]}"
+    first, last = outcome.months[0], outcome.months[-1]
+    span = str(first) if first == last else f"{first}..{last} ({len(outcome.months)} months)"
     if not outcome.success:
         log.error("load of %s FAILED (run %s) after %.1f s:", span, outcome.run_id, seconds)
         for err in outcome.errors or ["see the run in Dagster (lmkpi dev) for details"]:
@@ -105,13 +110,18 @@ def _load(
         return 1
     for summary in outcome.summaries:
         log.info("quality summary: %s", summary)
-    log.info(
-        "loaded %s (%d months) in %.1f s; warehouse: %s",
-        span,
-        len(outcome.months),
-        seconds,
-        settings.warehouse_db,
-    )
+    if not outcome.published:
+        log.info("nothing changed since the last publication: warehouse, reports and docs stay")
+    elif refresh:
+        from lmkpi.refresh import render_docs, render_reports
+
+        render_reports(settings, outcome.months[-1])
+        render_docs(settings)
+    elif refresh is False:
+        from lmkpi.refresh import stale_hint
+
+        log.warning("%s", stale_hint(outcome.months[-1]))
+    log.info("loaded %s in %.1f s; warehouse: %s", span, seconds, settings.warehouse_db)
     return 0
 
 
@@ -136,6 +146,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         force=args.force,
         wait_s=args.wait,
         accept_drop=args.accept_drop,
+        refresh=not args.no_refresh,
     )
 
 
@@ -254,7 +265,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             external_earlier=(args.end - 2).first_day.replace(day=20).isoformat(),
         )
     log.info("generated %d extract files in %.1f s", len(summary.files), summary.seconds)
-    rc = _load(settings, args.start, args.end, "demo")
+    rc = _load(settings, args.start, args.end, "demo", refresh=None)
     if rc:
         return rc
     from lmkpi.ingest import deliver, scan_landing
@@ -262,24 +273,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for restated in scan_landing(settings.landing_dir / "_restatements").deliveries:
         log.info("re-delivering a corrected %s for %s", restated.file_name, restated.month)
         deliver([restated], settings.landing_dir)
-        rc = _load(settings, restated.month, restated.month, "demo-restatement")
+        rc = _load(settings, restated.month, restated.month, "demo-restatement", refresh=None)
         if rc:
             return rc
-    from lmkpi.report import build_report, latest_month
+    from lmkpi.refresh import render_docs, render_reports
+    from lmkpi.report import latest_month
 
     month = latest_month(settings.warehouse_db)
-    report = build_report(
-        settings.warehouse_db,
-        DEMO_FOCUS,
-        month,
-        settings.reports_dir / month,
-        group=settings.publish_group,
+    (report,) = render_reports(
+        replace(settings, report_municipalities=(DEMO_FOCUS,)), Month.parse(month)
     )
-    from lmkpi.dbt_docs import build_docs
-
-    docs = build_docs(
-        settings.warehouse_db, settings.warehouse_dir / "docs", settings.publish_group
-    )
+    docs = render_docs(settings)
     log.info("demo finished in %.1f s", time.perf_counter() - started)
     sys.stdout.write(headline(settings) + "\n")
     sys.stdout.write(benchmark_headline(settings, month) + "\n")
@@ -669,6 +673,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_month", type=_month)
     p.add_argument("--to", dest="to_month", type=_month)
     p.add_argument("--force", action="store_true", help="reload files even if unchanged")
+    p.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="do not render the last month's reports and the dbt docs after publishing",
+    )
     p.add_argument(
         "--accept-drop",
         action="store_true",

@@ -85,7 +85,7 @@ def build_docs(warehouse_db: Path, out_dir: Path, group: str | None = None) -> P
         tmp_out.write_text(html, encoding="utf-8")
         share(tmp_out, group)
         os.replace(tmp_out, out_dir / "index.html")
-    log.info("wrote dbt docs to %s (%.1f MB)", out_dir / "index.html", len(html) / 1e6)
+    log.debug("wrote dbt docs to %s (%.1f MB)", out_dir / "index.html", len(html) / 1e6)
     return out_dir / "index.html"
 
 

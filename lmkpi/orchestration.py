@@ -90,6 +90,7 @@ class RunOutcome:
     months: list[Month]
     errors: list[str]
     summaries: list[str] = field(default_factory=list)  # quality summaries the run wrote
+    published: bool = False  # the run swapped in a new warehouse (not a no-op)
 
 
 def run_monthly_load(
@@ -123,10 +124,12 @@ def _outcome(result, months: list[Month]) -> RunOutcome:  # noqa: ANN001 (a Dags
     quality summaries of the run's loads."""
     errors: list[str] = []
     summaries: list[str] = []
+    published = False
     for event in result.all_events:
         metadata = {}
         if event.event_type_value == "ASSET_MATERIALIZATION":
             metadata = event.event_specific_data.materialization.metadata
+            published |= event.asset_key.path == ["warehouse", "lmkpi"]
         elif event.is_step_failure and event.step_failure_data.user_failure_data:
             metadata = event.step_failure_data.user_failure_data.metadata or {}
         summary = metadata.get("validation_summary")
@@ -145,7 +148,7 @@ def _outcome(result, months: list[Month]) -> RunOutcome:  # noqa: ANN001 (a Dags
                 errors.append(failure.user_failure_data.description)
             elif failure.error:
                 errors.append(failure.error.message.strip())
-    return RunOutcome(result.success, result.run_id, months, errors, summaries)
+    return RunOutcome(result.success, result.run_id, months, errors, summaries, published)
 
 
 def run_models_and_publish(settings: Settings, triggered_by: str) -> RunOutcome:

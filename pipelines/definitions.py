@@ -13,7 +13,7 @@ from pipelines.assets.dbt import lmkpi_dbt_models, run_window
 from pipelines.assets.external import external_observations
 from pipelines.assets.ingest import ingest_assets
 from pipelines.assets.publish import published_warehouse
-from pipelines.assets.reports import benchmarking_report
+from pipelines.assets.reports import benchmarking_report, dbt_docs
 from pipelines.automation import landing_sensor, monthly_schedule, reports_after_load
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.jobs import monthly_load, monthly_reports
@@ -48,6 +48,7 @@ defs = dg.Definitions(
         lmkpi_dbt_models,
         published_warehouse,
         benchmarking_report,
+        dbt_docs,
     ],
     jobs=[monthly_load, monthly_reports],
     schedules=[monthly_schedule],

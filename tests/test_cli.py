@@ -133,7 +133,12 @@ def test_a_load_prints_one_line_per_stage_and_a_blocked_month_names_its_cause(
     lines = ok.stderr.splitlines()
     assert any("[1/1] ydelser 2019-03: loaded 6 rows" in line for line in lines), lines
     assert any("dbt built" in line for line in lines) and not ok.stdout.strip(), ok.stdout
-    assert len(lines) <= 12, lines
+    assert len(lines) <= 14, lines
+    # As the reports_after_load sensor does in Dagster: the month's report and the docs.
+    settings = get_settings()
+    assert list((settings.reports_dir / "2019-03").glob("*173*.pdf")), lines
+    assert (settings.warehouse_dir / "docs" / "index.html").is_file()
+    assert any("report 173 2019-03" in line for line in lines), lines
 
     write_ydelser(landing, "2019-04", [APRIL_2019[0], {**APRIL_2019[1], "ydelse": "KH"}])
     blocked = _run("load", "--month", "2019-04")

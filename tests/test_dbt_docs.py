@@ -46,3 +46,23 @@ def test_external_fetches_are_recognised(fetch):
 def test_usage_statistics_on_are_refused():
     with pytest.raises(RuntimeError, match="usage statistics"):
         disable_tracking('{"send_anonymous_usage_stats": true}')
+
+
+def test_the_docs_open_on_the_marts_and_mark_the_internal_models(dbt_manifest):
+    """The front page (models/overview.md) names every mart and what it is for; staging and
+    intermediate models are marked internal (meta.audience, grey in the lineage)."""
+    import json
+    import re
+
+    manifest = json.loads(dbt_manifest.read_text(encoding="utf-8"))
+    overview = manifest["docs"]["doc.lmkpi.__overview__"]["block_contents"]
+    listed = set(re.findall(r"^\| `((?:fct|dim)_\w+)` \|", overview, flags=re.MULTILINE))
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    marts = {n["name"] for n in models if n["fqn"][1] == "marts"}
+    assert listed == marts, (marts - listed, listed - marts)
+    for node in models:
+        audience = node["config"]["meta"].get("audience")
+        if node["fqn"][1] in ("staging", "intermediate"):
+            assert audience == "internal" and node["config"]["docs"]["node_color"], node["name"]
+        else:
+            assert audience == "analysts", node["name"]

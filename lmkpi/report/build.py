@@ -173,7 +173,7 @@ def build_report(
         html_bytes=html_path.stat().st_size,
         pdf_bytes=pdf_path.stat().st_size,
     )
-    log.info(
+    log.debug(
         "report for %s %s: %s (%.0f kB), %s (%.0f kB) in %.1f s",
         municipality,
         report_month.strftime("%Y-%m"),

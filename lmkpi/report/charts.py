@@ -211,7 +211,8 @@ def relative_goal_chart(
     _month_axis(ax, months)
     _ticks(ax, "y")
     ax.set_ylabel(y_label)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if ax.get_legend_handles_labels()[0]:  # a goal without data has nothing to name
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -434,7 +435,8 @@ def line_chart(
         _ticks(ax, "y")
         ax.set_ylabel(y_label)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if ax.get_legend_handles_labels()[0]:  # a goal without data has nothing to name
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 

@@ -115,7 +115,7 @@ def gather(
         ministry_benchmark=queries.ministry_benchmark(con, code, month),
         reconciliation=queries.reconciliation(con, code, month),
     )
-    log.info(
+    log.debug(
         "gathered report data for %s %s: %d goal rows, %d joblog rows, %d housing addresses",
         code,
         month,

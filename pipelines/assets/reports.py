@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from lmkpi.refresh import render_docs, render_reports
 from pipelines.partitions import monthly_partitions, partition_months
 from pipelines.resources import LmkpiSettings
 
@@ -20,21 +21,11 @@ from pipelines.resources import LmkpiSettings
 def benchmarking_report(
     context: dg.AssetExecutionContext, lmkpi: LmkpiSettings
 ) -> dg.MaterializeResult:
-    from lmkpi.report import build_report, municipalities
-
     settings = lmkpi.get()
     month = partition_months(context)[-1]
-    available = municipalities(settings.warehouse_db, month.key)
-    wanted = settings.report_municipalities
-    codes = available if wanted is None else [m for m in wanted if m in available]
-    written = []
-    for code in codes:
-        out = settings.reports_dir / month.key
-        files = build_report(
-            settings.warehouse_db, code, month.key, out, group=settings.publish_group
-        )
-        context.log.info(f"report {code} {month}: {files.html.name} in {files.seconds:.1f} s")
-        written.append(files)
+    written = render_reports(settings, month)
+    for files in written:
+        context.log.info(f"report {files.municipality} {month}: {files.html.name}")
     return dg.MaterializeResult(
         metadata={
             "month": str(month),
@@ -45,3 +36,18 @@ def benchmarking_report(
             "seconds": round(sum(f.seconds for f in written), 1),
         }
     )
+
+
+@dg.asset(
+    key=["reports", "dbt_docs"],
+    group_name="reports",
+    deps=[dg.AssetKey(["warehouse", "lmkpi"])],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"html"},
+    description="dbt's docs of the published warehouse for analysts, one offline HTML file "
+    "($LMKPI_HOME/warehouse/docs/index.html), opening on the list of marts.",
+)
+def dbt_docs(context: dg.AssetExecutionContext, lmkpi: LmkpiSettings) -> dg.MaterializeResult:
+    page = render_docs(lmkpi.get())
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page))})
