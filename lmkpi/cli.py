@@ -409,6 +409,7 @@ class QueryStopped(LmkpiError):
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    from lmkpi.export import write_csv
     from lmkpi.warehouse.publish import open_published
 
     settings = get_settings()
@@ -418,17 +419,20 @@ def cmd_sql(args: argparse.Namespace) -> int:
     )
     try:
         queries = [args.query] if args.query else iter(lambda: input("lmkpi> "), "")
+        # every column, however wide (a table cut to the terminal hides columns)
+        show = {"max_rows": args.max_rows, "max_width": args.width or 100_000}
         for query in queries:
             try:
                 rel = con.sql(query)
                 if rel is None:
                     continue
-                if args.csv:
+                if args.csv or args.plain:
                     frame = _bounded(con, timeout, settings.sql_memory_limit, rel.pl)
-                    frame.write_csv(sys.stdout)
+                    write_csv(frame, sys.stdout.buffer, plain=args.plain)
+                    sys.stdout.buffer.flush()
                 else:
                     _bounded(con, timeout, settings.sql_memory_limit,
-                             lambda r=rel: r.show(max_rows=args.max_rows))  # fmt: skip
+                             lambda r=rel: r.show(**show))  # fmt: skip
             except QueryStopped as exc:
                 sys.stderr.write(f"error: {exc}\n")
                 if args.query:
@@ -467,13 +471,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from lmkpi.export import read_mart, write_export
+    from lmkpi.export import Filters, read_mart, write_export
 
-    frame = read_mart(
-        get_settings().warehouse_db, args.table, args.month.first_day if args.month else None
+    filters = Filters(
+        month=args.month and args.month.first_day,
+        start=args.from_month and args.from_month.first_day,
+        end=args.to_month and args.to_month.first_day,
+        municipality=args.municipality,
     )
-    out = write_export(frame, Path(args.out))
-    log.info("wrote %d rows of %s to %s", frame.height, args.table, out)
+    frame = read_mart(get_settings().warehouse_db, args.table, filters)
+    out = write_export(frame, Path(args.out), plain=args.plain)
+    dialect = "plain CSV" if args.plain else "CSV for Danish Excel"
+    kind = dialect if out.suffix == ".csv" else out.suffix[1:]
+    log.info("wrote %d rows of %s to %s (%s)", frame.height, args.table, out, kind)
     return 0
 
 
@@ -737,8 +747,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sql", help="query the published warehouse (read-only)")
     p.add_argument("query", nargs="?")
-    p.add_argument("--csv", action="store_true")
+    p.add_argument(
+        "--csv", action="store_true", help="CSV for Danish Excel (BOM, ';', decimal comma)"
+    )
+    p.add_argument("--plain", action="store_true", help="plain CSV (',' and '.')")
     p.add_argument("--max-rows", type=int, default=40)
+    p.add_argument(
+        "--width",
+        type=int,
+        help="cut the table to this many characters (default: every column is shown)",
+    )
     p.add_argument(
         "--timeout",
         type=float,
@@ -760,10 +778,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("export", help="a mart (optionally one month) as .csv or .xlsx")
+    p = sub.add_parser(
+        "export", help="a mart, filtered, as .csv (Danish Excel), .xlsx or .parquet (Power BI)"
+    )
     p.add_argument("table", help="marts.<name>")
-    p.add_argument("--month", type=_month)
-    p.add_argument("--out", required=True, help="file ending in .csv or .xlsx")
+    p.add_argument("--month", type=_month, help="one month (YYYY-MM)")
+    p.add_argument("--from", dest="from_month", type=_month, help="first month (YYYY-MM)")
+    p.add_argument("--to", dest="to_month", type=_month, help="last month (YYYY-MM)")
+    p.add_argument("--municipality", type=int, help="one municipality code, e.g. 173")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="file ending in .csv (Danish Excel: BOM, ';', decimal comma), .xlsx or .parquet",
+    )
+    p.add_argument("--plain", action="store_true", help="CSV with ',' and '.' (scripts)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("rollback", help="restore the previous published warehouse")

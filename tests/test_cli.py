@@ -112,7 +112,7 @@ def test_sql_stops_a_query_at_its_memory_bound(published):
 def test_sql_bounds_cannot_be_lifted_by_a_query(published):
     result = _run("sql", "set memory_limit = '100GB'")
     assert result.returncode == 1 and "configuration" in result.stderr.lower()
-    ok = _run("sql", "--csv", "select count(*) as n from marts.fct_x")
+    ok = _run("sql", "--plain", "select count(*) as n from marts.fct_x")
     assert ok.returncode == 0 and ok.stdout.split() == ["n", "1000"]
 
 
@@ -124,7 +124,7 @@ def test_a_load_prints_one_line_per_stage_and_a_blocked_month_names_its_cause(
     stage and month, the outcome, the failed checks naming the code, the quality summary."""
     from lmkpi.settings import get_settings
 
-    from extract_builders import APRIL_2019, MARCH_2019, write_ydelser
+    from extract_builders import APRIL_2019, MARCH_2019, MARCH_PLAN_FTP, write_ydelser
 
     landing = get_settings().landing_dir
     write_ydelser(landing, "2019-03", MARCH_2019)
@@ -139,6 +139,33 @@ def test_a_load_prints_one_line_per_stage_and_a_blocked_month_names_its_cause(
     assert list((settings.reports_dir / "2019-03").glob("*173*.pdf")), lines
     assert (settings.warehouse_dir / "docs" / "index.html").is_file()
     assert any("report 173 2019-03" in line for line in lines), lines
+
+    # Exports for Danish Excel, filtered; lmkpi sql --csv writes the same bytes
+    out = settings.home / "public_benefits.csv"
+    exported = _run(
+        "export", "marts.fct_public_benefits", "--municipality", "173",
+        "--from", "2019-03", "--to", "2019-03", "--out", str(out),
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    header, row = data.decode("utf-8-sig").splitlines()
+    columns = dict(zip(header.split(";"), row.split(";"), strict=True))
+    assert columns["month"] == "2019-03-01" and columns["municipality_code"] == "173"
+    assert float(columns["full_time_persons_plan"].replace(",", ".")) == pytest.approx(
+        MARCH_PLAN_FTP
+    )
+    assert "," in columns["full_time_persons_plan"]  # a decimal comma, not a point
+    same = subprocess.run(
+        [LMKPI, "sql", "--csv", "select * from marts.fct_public_benefits "
+         "where municipality_code = 173 and month = date '2019-03-01' order by month"],
+        capture_output=True, env=os.environ.copy(), timeout=120,
+    )  # fmt: skip
+    assert same.stdout == data
+    narrow = _run("export", "marts.fct_public_benefits", "--municipality", "999", "--out", str(out))
+    assert narrow.returncode == 0 and out.read_bytes().decode("utf-8-sig").count("\n") == 1
+    wrong = _run("export", "marts.dim_benefit", "--month", "2019-03", "--out", str(out))
+    assert wrong.returncode == 2 and "has no month column" in wrong.stderr
 
     write_ydelser(landing, "2019-04", [APRIL_2019[0], {**APRIL_2019[1], "ydelse": "KH"}])
     blocked = _run("load", "--month", "2019-04")
@@ -170,3 +197,14 @@ def test_a_load_prints_one_line_per_stage_and_a_blocked_month_names_its_cause(
     assert held.returncode == 0, held.stderr
     assert "a load is running" in held.stderr
     assert "2019-03" in held.stdout and "2019-04" not in held.stdout  # April never published
+
+
+def test_sql_shows_every_column_unless_a_width_is_given(published):
+    """Before: "9 columns (6 shown)". Every column is shown; --width cuts on request."""
+    query = "select " + ", ".join(f"{i} as column_number_{i}" for i in range(1, 25))
+    wide = _run("sql", query)
+    assert wide.returncode == 0, wide.stderr
+    assert "column_number_1 " in wide.stdout and "column_number_24" in wide.stdout
+    assert "shown" not in wide.stdout
+    cut = _run("sql", "--width", "80", query)
+    assert "column_number_12" not in cut.stdout and "24 columns (4 shown)" in cut.stdout

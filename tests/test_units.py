@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from lmkpi.errors import ConfigurationError, MonthError
+from lmkpi.errors import ConfigurationError, LmkpiError, MonthError
 from lmkpi.months import Month
 from lmkpi.settings import get_settings
 from lmkpi.warehouse.publish import open_published, publish
@@ -282,6 +282,39 @@ def test_exports_defuse_formulas(tmp_path):
     assert values[:4] == ['\'=HYPERLINK("http://x")', "'+1", "Lykkens Gave", "'@SUM(A1)"]
     assert all(c.data_type != "f" for c in ws["A"])
     assert ws["B2"].value == -1
+
+
+def test_exports_open_right_in_danish_excel(tmp_path):
+    """CSV by default as a Danish Excel reads it (BOM, ';', decimal comma), plain CSV on
+    request, Parquet typed; money exact (DECIMAL), never 275855.45999999996."""
+    from decimal import Decimal
+
+    import polars as pl
+
+    from lmkpi.export import write_export
+
+    frame = pl.DataFrame(
+        {
+            "month": [date(2019, 12, 1)],
+            "area_name": ["Lyngby-Taarbæk"],
+            "share_red": [0.354],
+            "rent_arrears_dkk": [Decimal("275855.46")],
+        },
+        schema_overrides={"rent_arrears_dkk": pl.Decimal(18, 2)},
+    )
+    excel = write_export(frame, tmp_path / "x.csv").read_bytes()
+    assert excel.startswith(b"\xef\xbb\xbf")  # Excel reads the file as UTF-8
+    assert excel.decode("utf-8-sig").splitlines() == [
+        "month;area_name;share_red;rent_arrears_dkk",
+        "2019-12-01;Lyngby-Taarbæk;0,354;275855,46",
+    ]
+    plain = write_export(frame, tmp_path / "y.csv", plain=True).read_bytes()
+    assert plain.decode("utf-8").splitlines()[1] == "2019-12-01,Lyngby-Taarbæk,0.354,275855.46"
+    back = pl.read_parquet(write_export(frame, tmp_path / "z.parquet"))
+    assert back.schema["rent_arrears_dkk"] == pl.Decimal(18, 2)
+    assert back.row(0) == (date(2019, 12, 1), "Lyngby-Taarbæk", 0.354, Decimal("275855.46"))
+    with pytest.raises(LmkpiError, match=r"\.csv .*\.xlsx or \.parquet"):
+        write_export(frame, tmp_path / "x.txt")
 
 
 def test_full_disk_during_publish_leaves_the_published_warehouse(tmp_path, monkeypatch):

@@ -54,7 +54,7 @@ final as (
         cast(vacant_rooms_at_year_end as bigint) as vacant_rooms_at_year_end,
         cast(housed_at_year_end as bigint) as housed_at_year_end,
         cast(rent_arrears_persons_at_year_end as bigint) as rent_arrears_persons_at_year_end,
-        cast(rent_arrears_dkk_at_year_end as double) as rent_arrears_dkk_at_year_end,
+        cast(rent_arrears_dkk_at_year_end as decimal(18, 2)) as rent_arrears_dkk_at_year_end,
 
     from annual
 

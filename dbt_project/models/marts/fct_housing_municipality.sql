@@ -85,7 +85,7 @@ final as (
         cast(totals.persons_over_capacity as bigint) as persons_over_capacity,
         cast(totals.moved_to_permanent as bigint) as moved_to_permanent,
         cast(totals.rent_arrears_persons as bigint) as rent_arrears_persons,
-        cast(totals.rent_arrears_dkk as double) as rent_arrears_dkk,
+        cast(totals.rent_arrears_dkk as decimal(18, 2)) as rent_arrears_dkk,
         cast(totals.addresses_opened as bigint) as addresses_opened,
         cast(coalesce(closed.addresses_closed, 0) as bigint) as addresses_closed,
 

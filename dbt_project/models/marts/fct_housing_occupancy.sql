@@ -74,7 +74,7 @@ final as (
         cast(housed > rooms as boolean) as is_over_capacity,
         cast(moved_to_permanent as bigint) as moved_to_permanent,
         cast(rent_arrears_persons as bigint) as rent_arrears_persons,
-        cast(rent_arrears_dkk as double) as rent_arrears_dkk,
+        cast(rent_arrears_dkk as decimal(18, 2)) as rent_arrears_dkk,
         cast(was_present_previous_month as boolean) as was_present_previous_month,
         cast(delivered_rows as bigint) as delivered_rows,
 

@@ -37,7 +37,8 @@ renamed as (
         indkvarterede as housed,
         husstande as households,
         restance_personer as rent_arrears_persons,
-        restance_kr as rent_arrears_dkk,
+        -- money is exact: kroner and øre as a decimal, never a binary float
+        cast(restance_kr as decimal(18, 2)) as rent_arrears_dkk,
         coalesce(flyttet_permanent, 0) as moved_to_permanent,
 
     from source
