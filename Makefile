@@ -50,9 +50,10 @@ test: $(STAMP) system-deps lint
 	LMKPI_KILL_LOOPS=$${LMKPI_KILL_LOOPS:-4} $(BIN)/pytest -n 2 --dist loadfile
 	$(BIN)/python -m benchmarks.national --smoke --data $(CURDIR)/data/bench-smoke --out $(CURDIR)/data/bench-smoke/benchmarks.md
 
+# make dev DEV_ARGS="-h 127.0.0.1 -p 3001": the arguments go to dagster dev
 dev: $(STAMP)
 	$(BIN)/lmkpi prepare
-	$(BIN)/lmkpi dev
+	$(BIN)/lmkpi dev $(DEV_ARGS)
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.national

@@ -842,7 +842,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="parse even if the manifest is current")
     p.set_defaults(func=cmd_prepare)
 
-    p = sub.add_parser("dev", help="dagster dev -w workspace.yaml with LMKPI_HOME's instance")
+    p = sub.add_parser(
+        "dev",
+        help="dagster dev -w workspace.yaml with LMKPI_HOME's instance; every further "
+        "argument goes to dagster dev (-h HOST -p PORT; lmkpi dev --help shows them)",
+        add_help=False,  # -h is dagster dev's --host
+    )
     p.add_argument("extra", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_dev)
     return parser
@@ -850,7 +855,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     private_umask()  # person-level files are the owner's only (lmkpi.permissions)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.func is cmd_dev:  # everything after dev is dagster dev's, --help included
+        args.extra = [*unknown, *args.extra]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging(args.verbose)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

@@ -34,7 +34,13 @@ def prepare_dagster_home(settings: Settings) -> Path:
 
 def dagster_env(settings: Settings) -> dict[str, str]:
     """The environment of a Dagster process started for ``settings`` (``lmkpi dev``)."""
+    # The venv's bin first on PATH: its dagster, dbt and lmkpi-dbt, activated or not.
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
     return os.environ | {
+        "PATH": bin_dir + (os.pathsep + path if path else ""),
+        # Dagster's own deprecation notices (e.g. "use dg dev") are not the operator's
+        "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
         "DAGSTER_HOME": str(prepare_dagster_home(settings)),
         "LMKPI_HOME": str(settings.home),
         "LMKPI_DEMO": "1" if settings.demo else "",

@@ -43,7 +43,8 @@ def render_reports(settings: Settings, month: Month) -> list[Rendered]:
         log.info("report %s %s: %s (%.1f s)", code, month, files.pdf, files.seconds)
         rendered.append(Rendered(files.html, files.pdf, code, files.seconds))
     if not codes:
-        log.info("no report for %s: none of %s has data in that month", month, wanted)
+        whom = "no municipality" if wanted is None else f"none of {wanted}"
+        log.info("no report for %s: %s has goal indicators in that month", month, whom)
     return rendered
 
 

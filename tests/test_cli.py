@@ -208,3 +208,83 @@ def test_sql_shows_every_column_unless_a_width_is_given(published):
     assert "shown" not in wide.stdout
     cut = _run("sql", "--width", "80", query)
     assert "column_number_12" not in cut.stdout and "24 columns (4 shown)" in cut.stdout
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _locations(port: int) -> dict[str, str]:
+    """Each code location's name and what it loaded as (RepositoryLocation or an error)."""
+    import json
+    import urllib.request
+
+    query = (
+        "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus "
+        "locationOrLoadError { __typename } } } } }"
+    )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        entries = json.load(answer)["data"]["workspaceOrError"]["locationEntries"]
+    return {
+        e["name"]: (e["locationOrLoadError"] or {}).get("__typename", e["loadStatus"])
+        for e in entries
+    }
+
+
+@pytest.mark.e2e
+def test_dev_serves_the_code_location_without_an_activated_venv(lmkpi_home):
+    """``lmkpi dev -h 127.0.0.1 -p PORT`` as from a fresh shell (the venv's bin not on PATH):
+    the UI answers with the lmkpi location loaded, and SIGTERM stops it and its children."""
+    import signal
+
+    port = _free_port()
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != bin_dir)
+    env = os.environ | {"PATH": path, "VIRTUAL_ENV": ""}
+    proc = subprocess.Popen(
+        [LMKPI, "dev", "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        locations: dict[str, str] = {}
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                locations = _locations(port)
+            except OSError:
+                locations = {}
+            if locations.get("lmkpi") not in (None, "LOADING"):
+                break
+            time.sleep(1)
+        assert proc.poll() is None, proc.stderr.read()[-3000:]
+        assert locations == {"lmkpi": "RepositoryLocation"}, locations
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    leftover = ["?"]
+    deadline = time.monotonic() + 30  # its code server and daemon exit a few seconds later
+    while leftover and time.monotonic() < deadline:
+        time.sleep(1)
+        leftover = subprocess.run(
+            ["ps", "-o", "pid=,stat=", "-g", str(proc.pid)], capture_output=True, text=True
+        ).stdout.splitlines()
+        leftover = [line for line in leftover if "Z" not in line.split()[-1]]  # not zombies
+    if leftover:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not leftover, f"processes left running: {leftover}"

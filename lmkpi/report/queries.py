@@ -47,10 +47,13 @@ def months_with_goals(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def municipalities_in_month(con: duckdb.DuckDBPyConnection, month: date) -> list[int]:
-    """Municipalities with anyone on a benefit in the month (those in the month's extract)."""
+    """Municipalities with a report for the month: on benefits in it (in the month's
+    extract) and with goal indicators (a month no plan covers has no report)."""
     rows = con.execute(
-        "select distinct municipality_code from marts.fct_public_benefits "
-        "where month = ? order by 1",
+        "select distinct b.municipality_code from marts.fct_public_benefits b "
+        "join marts.fct_goal_indicators g "
+        "on g.municipality_code = b.municipality_code and g.month = b.month "
+        "where b.month = ? and g.value is not null order by 1",
         [month],
     ).fetchall()
     return [int(r[0]) for r in rows]
