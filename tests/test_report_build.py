@@ -492,3 +492,33 @@ def test_every_goal_is_in_every_report(warehouse, tmp_path):
     october = _cells(_assemble(warehouse))
     assert report_model.status_counts == {**_assemble(warehouse).status_counts}
     assert october["goal-1-value"] == "366,8"
+
+
+def test_a_section_that_overflows_its_page_a_little_is_shrunk_onto_it():
+    """The October PDF's page 3 held only the goals table's notes: a section that starts on
+    a new page and overflows it by at most SHRINK_TO_FIT of a page is scaled onto it."""
+    from reportlab.platypus import KeepInFrame, Spacer
+
+    from lmkpi.report.pdf import SHRINK_TO_FIT, _fit_page
+
+    height = 500.0
+
+    def flow(total: float) -> list:
+        return [Spacer(1, total / 4) for _ in range(4)]
+
+    a_little = _fit_page(flow(height * (1 + SHRINK_TO_FIT / 2)), 400, height)
+    assert len(a_little) == 1 and isinstance(a_little[0], KeepInFrame)
+    assert len(_fit_page(flow(height * 0.9), 400, height)) == 4  # fits: as is
+    assert len(_fit_page(flow(height * 1.8), 400, height)) == 4  # two pages' worth: flows on
+
+
+def test_no_pdf_page_holds_only_a_few_lines(report):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils (pdftotext) is not installed")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(report.pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    pages = text.split("\f")[:-1]
+    lines = [len([line for line in page.splitlines() if line.strip()]) for page in pages]
+    # header and footer are 2 lines: a page with fewer than 8 is a page of leftovers
+    assert min(lines) >= 8, lines

@@ -96,3 +96,25 @@ def test_add_months():
     assert add_months(date(2019, 10, 1), -12) == date(2018, 10, 1)
     assert add_months(date(2019, 12, 1), 1) == date(2020, 1, 1)
     assert len(months_between(date(2018, 1, 1), date(2019, 10, 1))) == 22
+
+
+def test_the_target_is_drawn_over_an_average_at_the_same_level():
+    """Goal 4 (an average share): a target equal to the average so far stays visible."""
+    months = MONTHS[:12]
+    fig = charts.average_goal_chart(
+        months,
+        [0.12] * 12,
+        in_period=[i >= 6 for i in range(12)],
+        baseline_span=(0, 5),
+        baseline_value=0.13,
+        period_span=(6, 11),
+        target=0.12,
+        report_index=9,
+        average_so_far=0.12,
+        projected=0.12,
+    )
+    (ax,) = fig.axes
+    lines = {c.get_label(): c for c in ax.collections if c.get_label() in ("Mål", "Gns. hidtil")}
+    assert set(lines) == {"Mål", "Gns. hidtil"}
+    assert lines["Mål"].get_zorder() > lines["Gns. hidtil"].get_zorder()
+    assert lines["Mål"].get_linestyle()[0][1] is not None  # dashed: the average shows through

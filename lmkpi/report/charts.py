@@ -249,8 +249,16 @@ def average_goal_chart(
         )
     a, b = period_span
     if target is not None:
+        # Over the average so far (they often lie close): dashed, so the average shows through.
         ax.hlines(
-            target, a - 0.4, b + 0.4, color=TARGET, linewidth=1.5, linestyle="--", label="Mål"
+            target,
+            a - 0.4,
+            b + 0.4,
+            color=TARGET,
+            linewidth=1.8,
+            linestyle=(0, (4, 2)),
+            label="Mål",
+            zorder=4,
         )
     if report_index is not None and average_so_far is not None:
         ax.hlines(
@@ -258,8 +266,9 @@ def average_goal_chart(
             a - 0.4,
             report_index + 0.4,
             color="#111111",
-            linewidth=2,
+            linewidth=2.6,
             label="Gns. hidtil",
+            zorder=3,
         )
         if projected is not None and report_index < b:
             ax.plot(

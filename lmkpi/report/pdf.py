@@ -13,12 +13,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
     Frame,
     Image,
+    KeepInFrame,
     KeepTogether,
     ListFlowable,
     ListItem,
@@ -278,6 +280,45 @@ def _blocks(section: model.Section, charts, styles, width: float, height: float)
     return out
 
 
+# A section that starts on a new page and overflows it by at most this share of a page is
+# shrunk onto the one page: no page that holds only a table's last rows or its notes.
+SHRINK_TO_FIT = 0.3
+
+
+def _height(flow: list, width: float, height: float) -> float:
+    scratch = Canvas(io.BytesIO())  # wrapOn measures on a canvas; nothing is drawn
+    needed = 0.0
+    for flowable in flow:
+        if isinstance(flowable, CondPageBreak):
+            continue  # takes no room on a page it does not break
+        if isinstance(flowable, KeepTogether):  # its wrap says "too tall" instead of a size
+            needed += _height(flowable._content, width, height)
+            continue
+        needed += flowable.wrapOn(scratch, width, height)[1]
+        needed += flowable.getSpaceBefore() + flowable.getSpaceAfter()
+    return needed
+
+
+def _flat(flow: list) -> list:
+    """Page-break helpers out (on one page they have nothing to do; KeepInFrame cannot draw
+    a KeepTogether)."""
+    out: list = []
+    for flowable in flow:
+        if isinstance(flowable, KeepTogether):
+            out += _flat(flowable._content)
+        elif not isinstance(flowable, CondPageBreak):
+            out.append(flowable)
+    return out
+
+
+def _fit_page(flow: list, width: float, height: float) -> list:
+    """``flow`` as is, or shrunk onto one page if it overflows it only a little."""
+    needed = _height(flow, width, height)
+    if height < needed <= height * (1 + SHRINK_TO_FIT):
+        return [KeepInFrame(width, height, _flat(flow), mode="shrink")]
+    return flow
+
+
 def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path: Path) -> None:
     register_fonts()
     styles = _styles()
@@ -322,8 +363,12 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
         size = wide if section.wide else portrait
         if section.page_break:
             story += [NextPageTemplate("wide" if section.wide else "portrait"), PageBreak()]
-        story.append(_p(f"{section.number}. {section.title}", styles["h2"]))
-        story += _blocks(section, charts, styles, size[0] - 2 * MARGIN, size[1] - 2 * MARGIN)
+        width, height = size[0] - 2 * MARGIN, size[1] - 2 * MARGIN
+        flow = [
+            _p(f"{section.number}. {section.title}", styles["h2"]),
+            *_blocks(section, charts, styles, width, height),
+        ]
+        story += _fit_page(flow, width, height) if section.page_break else flow
     doc = BaseDocTemplate(
         str(path),
         pagesize=portrait,
