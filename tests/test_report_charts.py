@@ -118,3 +118,28 @@ def test_the_target_is_drawn_over_an_average_at_the_same_level():
     assert set(lines) == {"Mål", "Gns. hidtil"}
     assert lines["Mål"].get_zorder() > lines["Gns. hidtil"].get_zorder()
     assert lines["Mål"].get_linestyle()[0][1] is not None  # dashed: the average shows through
+
+
+def test_index_panels_share_one_scale_and_name_every_series():
+    labels = ["Lyngby-Taarbæk", "Klyngen", "RAR Hovedstaden", "Hele landet"]
+    months = MONTHS[:6]
+    panels = [
+        ("Kontanthjælp", [[100, 102, 104, 103, 101, 99]] * 4),
+        ("Sygedagpenge", [[100, 90, 80, 85, 88, 92]] * 4),
+    ]
+    fig = charts.index_panels(panels, months, labels, y_label="Indeks (jan 18=100)")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 2
+    assert shown[0].get_ylim() == shown[1].get_ylim()  # comparable panels
+    assert shown[0].get_ylabel() == "Indeks (jan 18=100)"
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == labels
+
+
+def test_municipalities_sort_in_danish_order():
+    from lmkpi.report.sources import danish_key
+
+    names = ["Aalborg", "Ærø", "Odense", "Aabenraa", "Østerbro", "Vejle", "Århus", "Albertslund"]
+    assert sorted(names, key=danish_key) == [
+        "Albertslund", "Odense", "Vejle", "Ærø", "Østerbro", "Aabenraa", "Aalborg", "Århus",
+    ]  # fmt: skip
