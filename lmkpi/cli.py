@@ -1,9 +1,11 @@
 """The ``lmkpi`` command: synth, load, demo, status, sql, dev, prepare."""
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -452,22 +454,76 @@ def cmd_report(args: argparse.Namespace) -> int:
     from lmkpi.report import build_report, latest_month
 
     settings = get_settings()
-    month = args.month.key if args.month else latest_month(settings.warehouse_db)
-    if month is None:
-        log.error("nothing published yet under %s; run lmkpi load first", settings.home)
-        return 1
-    out = Path(args.out) if args.out else settings.reports_dir / month
-    files = build_report(
-        settings.warehouse_db,
-        args.municipality,
-        month,
-        out,
-        min_count=args.min_count,
-        min_ranked=args.min_ranked,
-        group=settings.publish_group,
-    )
+    with contextlib.ExitStack() as stack:
+        warehouse, folder = settings.warehouse_db, None
+        if args.as_of:  # the tables of that publication, rebuilt from the history
+            from lmkpi.warehouse.history import as_of
+
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=settings.work_dir)))
+            warehouse = scratch / "as_of.duckdb"
+            publication = as_of(settings.warehouse_db, args.as_of, warehouse)
+            folder = f"as_of_publication_{publication}"
+            log.info("rendering as of publication %d", publication)
+        month = args.month.key if args.month else latest_month(warehouse)
+        if month is None:
+            log.error("nothing published yet under %s; run lmkpi load first", settings.home)
+            return 1
+        out = Path(args.out) if args.out else settings.reports_dir / month
+        if folder and not args.out:
+            out = out / folder  # never over the current report
+        files = build_report(
+            warehouse,
+            args.municipality,
+            month,
+            out,
+            min_count=args.min_count,
+            min_ranked=args.min_ranked,
+            group=settings.publish_group,
+        )
     log.info("report in %.1f s: %s, %s", files.seconds, files.html, files.pdf)
     return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from lmkpi.warehouse import history
+    from lmkpi.warehouse.publish import open_published
+
+    with open_published(get_settings().warehouse_db) as con:
+        if args.list:
+            for number, at, tables in history.publications(con):
+                sys.stdout.write(f"{number:>5}  {at:%Y-%m-%d %H:%M:%S}  {tables} tables" + "\n")
+            return 0
+        after = history.resolve(con, args.to_pub) if args.to_pub else history.current(con)
+        if after is None:
+            raise history.PublicationNotFound("nothing published with a publication id yet")
+        before = history.resolve(con, args.from_pub) if args.from_pub else None
+        before = history.previous_of(con, after) if before is None else before
+        if before is None:
+            log.info("publication %d is the first kept: nothing to compare it with", after)
+            return 0
+        found = history.changes(
+            con,
+            before,
+            after,
+            municipality=args.municipality,
+            tables=tuple(args.table) if args.table else None,
+        )
+    log.info("publication %d -> %d: %d changed cells", before, after, len(found))
+    if found:
+        sys.stdout.write("table\tkey\tcolumn\tbefore\tafter\tdifference" + "\n")
+    for c in found:
+        key = ", ".join(f"{k}={v}" for k, v in c.key.items())
+        diff = "" if c.difference is None else f"{c.difference:+.6g}"
+        sys.stdout.write(
+            f"{c.table}\t{key}\t{c.column}\t{_cell(c.before)}\t{_cell(c.after)}\t{diff}" + "\n"
+        )
+    return 0
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "(none)"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -776,7 +832,30 @@ def build_parser() -> argparse.ArgumentParser:
         default=10,
         help="show a rank only among at least this many ranked municipalities",
     )
+    p.add_argument(
+        "--as-of",
+        metavar="PUBLICATION",
+        help="render it as it was at a publication: its id (lmkpi diff --list) or a date "
+        "YYYY-MM-DD (the last publication that day); written to <out>/as_of_publication_<id>",
+    )
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "diff", help="the headline values that changed between two publications (restatements)"
+    )
+    p.add_argument(
+        "--from", dest="from_pub", help="publication id or date (default: the one before --to)"
+    )
+    p.add_argument("--to", dest="to_pub", help="publication id or date (default: the current)")
+    p.add_argument("--municipality", type=int, help="only this municipality code")
+    p.add_argument(
+        "--table",
+        action="append",
+        choices=["fct_public_benefits", "fct_goal_indicators", "fct_kpi_measures", "fct_benchmark"],
+        help="only this mart (repeatable)",
+    )
+    p.add_argument("--list", action="store_true", help="list the kept publications")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser(
         "export", help="a mart, filtered, as .csv (Danish Excel), .xlsx or .parquet (Power BI)"

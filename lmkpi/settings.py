@@ -206,6 +206,18 @@ def _positive(environ: Mapping[str, str], variable: str, default: float) -> floa
     return value
 
 
+def _keep(raw: str) -> int | None:
+    """LMKPI_HISTORY_KEEP_PUBLICATIONS: empty or 0 keeps every publication's values."""
+    text = raw.strip()
+    if text in ("", "0"):
+        return None
+    if not text.isdigit():
+        raise ConfigurationError(
+            f"LMKPI_HISTORY_KEEP_PUBLICATIONS={raw!r}: give a number of publications (0: all)"
+        )
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -218,6 +230,7 @@ class Settings:
     quality: QualityConfig = field(default_factory=QualityConfig)
     publish_group: str | None = None  # LMKPI_PUBLISH_GROUP: may read warehouse/ and reports/
     archive_retention_months: int = 36  # raw deliveries (with CPR numbers) kept this long
+    history_keep_publications: int | None = None  # published values kept; None: forever
     jobindsats_token_file: Path | None = None  # the API token: a secret, like the key
     jobindsats_token: str | None = field(default=None, repr=False)
     jobindsats_url: str = "https://api.jobindsats.dk/v3"
@@ -246,6 +259,7 @@ class Settings:
             quality=QualityConfig.from_env(environ),
             publish_group=_group(environ.get("LMKPI_PUBLISH_GROUP", "")),
             archive_retention_months=int(_positive(environ, "LMKPI_ARCHIVE_RETENTION_MONTHS", 36)),
+            history_keep_publications=_keep(environ.get("LMKPI_HISTORY_KEEP_PUBLICATIONS", "")),
             jobindsats_token_file=_path(environ.get("LMKPI_JOBINDSATS_TOKEN_FILE")),
             jobindsats_token=environ.get("LMKPI_JOBINDSATS_TOKEN") or None,
             jobindsats_url=environ.get("LMKPI_JOBINDSATS_URL") or "https://api.jobindsats.dk/v3",

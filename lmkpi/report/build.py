@@ -98,6 +98,7 @@ def assemble(
         min_count=min_count,
         generated_at=generated_at,
         provenance=provenance(data, as_of),
+        publication_id=data.publication_id,
     )
 
 
@@ -112,7 +113,13 @@ def provenance(data: ReportData, loaded: datetime | None) -> str:
     if loaded:
         parts.append(f"senest indlæst {fmt_date(loaded)}")
     if data.published_at:
-        parts.append(f"lageret offentliggjort {fmt_date(data.published_at)}")
+        number = f" (publikation nr. {data.publication_id})" if data.publication_id else ""
+        parts.append(f"lageret offentliggjort {fmt_date(data.published_at)}{number}")
+    if data.revisions:
+        parts.append(
+            f"{len(data.revisions)} tal revideret siden publikation nr. "
+            f"{data.previous_publication} (se afsnit 8)"
+        )
     return " · ".join(parts)
 
 

@@ -44,6 +44,9 @@ class ReportData:
     benefit_benchmark: pl.DataFrame
     ministry_benchmark: pl.DataFrame
     reconciliation: pl.DataFrame
+    publication_id: int | None = None  # the publication the report is built from
+    previous_publication: int | None = None  # what revisions are measured against
+    revisions: tuple = ()  # lmkpi.warehouse.history.Change, headline values changed since
 
 
 def period_bounds(period: str | None) -> tuple[date, date] | None:
@@ -91,6 +94,7 @@ def gather(
             f"{month:%Y-%m})"
         )
     housing_first = min(first, date(month.year - 2, 1, 1))
+    previous, revised = queries.revisions(con, code, month)
     index_base = queries.index_base_month(con)
     data = ReportData(
         code=code,
@@ -114,6 +118,9 @@ def gather(
         benefit_benchmark=queries.benefit_benchmark(con, code, first, month, index_base),
         ministry_benchmark=queries.ministry_benchmark(con, code, month),
         reconciliation=queries.reconciliation(con, code, month),
+        publication_id=queries.publication_id(con),
+        previous_publication=previous,
+        revisions=tuple(revised),
     )
     log.debug(
         "gathered report data for %s %s: %d goal rows, %d joblog rows, %d housing addresses",

@@ -11,12 +11,14 @@ from lmkpi.report.data import ReportData
 from lmkpi.report.formatting import (
     fmt_date,
     fmt_number,
+    fmt_pct,
+    fmt_pct_points,
     month_name,
     month_range,
     month_short,
     parse_report_month,
 )
-from lmkpi.report.goals import TREND_MONTHS
+from lmkpi.report.goals import TREND_MONTHS, goal_sort_key
 from lmkpi.report.model import Bullets, Cell, Paragraph, Row, Section, Table, text
 from lmkpi.settings import DBT_PROJECT_DIR
 
@@ -195,6 +197,81 @@ def source_blocks(data: ReportData) -> list:
     return blocks
 
 
+PUBLIC_BENEFITS_LABEL = "Fuldtidspersoner på offentlig forsørgelse"
+
+
+def _goal_key(change) -> tuple:
+    goal = change.key.get("goal_id")
+    return goal_sort_key(goal) if goal else (0, 0, "")
+
+
+def _revised(value: float, share: bool, min_count: int) -> str:
+    if share:
+        return fmt_pct(value)
+    return f"<{min_count}" if value < min_count else fmt_number(value, 1)
+
+
+def revision_blocks(data: ReportData, min_count: int) -> list:
+    """The headline values that changed since the previous publication (a restatement):
+    what was published then, what is published now, by how much."""
+    if data.previous_publication is None:
+        return [Paragraph("Første offentliggørelse: intet at sammenligne med.", kind="note")]
+    if not data.revisions:
+        return [
+            Paragraph(
+                f"Ingen af rapportens hovedtal er ændret siden publikation nr. "
+                f"{data.previous_publication}.",
+                kind="note",
+            )
+        ]
+    shares = {  # the measure catalogue names every share share_*
+        g["goal_id"]
+        for g in data.goals.iter_rows(named=True)
+        if (g["measure"] or "").startswith("share_")
+    }
+    titles = {g["goal_id"]: g["title_da"] for g in data.goals.iter_rows(named=True)}
+    rows = []
+    ordered = sorted(
+        data.revisions,
+        key=lambda c: (c.key["month"], c.table != "fct_public_benefits", _goal_key(c)),
+    )
+    for change in ordered:
+        goal = change.key.get("goal_id")
+        share = goal in shares
+        what = f"Mål {goal}: {titles.get(goal, '')}" if goal else PUBLIC_BENEFITS_LABEL
+        before, after = change.before, change.after
+        small = not share and min(before, after) < min_count
+        if share:
+            difference = fmt_pct_points(change.difference)
+        else:
+            difference = ".." if small else fmt_number(change.difference, 1, sign=True)
+        rows.append(
+            Row(
+                [
+                    text(month_short(change.key["month"])),
+                    text(what),
+                    Cell(_revised(before, share, min_count)),
+                    Cell(_revised(after, share, min_count)),
+                    Cell(difference),
+                ]
+            )
+        )
+    return [
+        Table(
+            "revisions",
+            f"Revideret siden publikation nr. {data.previous_publication}",
+            ["Måned", "Tal", "Før", "Nu", "Ændring"],
+            rows,
+            widths=[1, 4.2, 1, 1, 1],
+            notes=[
+                "Tal der er ændret, fordi en måned er genindlæst med rettede data (revision). "
+                "Tidligere offentliggjorte tal findes i lagerets history-skema "
+                "(lmkpi diff, lmkpi report --as-of)."
+            ],
+        )
+    ]
+
+
 def method_section(data: ReportData, min_count: int, choices: dict) -> Section:
     return Section(
         8,
@@ -207,5 +284,7 @@ def method_section(data: ReportData, min_count: int, choices: dict) -> Section:
             Bullets(definitions(choices, data, min_count)),
             Paragraph("Kildefiler og indlæsning", kind="h3"),
             *source_blocks(data),
+            Paragraph("Revisioner", kind="h3"),
+            *revision_blocks(data, min_count),
         ],
     )

@@ -126,3 +126,4 @@ class Report:
     min_count: int
     generated_at: datetime | None = None
     provenance: str = ""  # what the numbers cover, when loaded and published (front page)
+    publication_id: int | None = None  # the warehouse publication it was built from

@@ -379,6 +379,7 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
         title=f"{report.title} – {report.municipality_name} – {report.month_label}",
         author="lmkpi",
         subject="Beskæftigelsesplan 2019, status",
+        keywords=f"lmkpi publication {report.publication_id}" if report.publication_id else "",
         creator="lmkpi",
         lang="da",
         invariant=True,

@@ -355,3 +355,37 @@ def published_at(con: duckdb.DuckDBPyConnection):
     if not has_table(con, "meta", "publication"):
         return None
     return _scalar(con, "select max(published_at) from meta.publication")
+
+
+def publication_id(con: duckdb.DuckDBPyConnection) -> int | None:
+    from lmkpi.warehouse.history import current
+
+    return current(con)
+
+
+# What a report marks as revised: the headline value of each table, for its municipality.
+REVISED_VALUES = {
+    "fct_public_benefits": "full_time_persons_plan",
+    "fct_goal_indicators": "value",
+}
+
+
+def revisions(con: duckdb.DuckDBPyConnection, code: int, month: date) -> tuple[int | None, list]:
+    """The previous publication and the headline values of ``code`` up to ``month`` that
+    changed since it (a restatement), oldest month first."""
+    from lmkpi.warehouse import history
+
+    now = history.current(con)
+    before = history.previous_of(con, now) if now else None
+    if before is None:
+        return None, []
+    found = history.changes(con, before, now, municipality=code, tables=tuple(REVISED_VALUES))
+    kept = [
+        c
+        for c in found
+        if c.column == REVISED_VALUES[c.table]
+        and c.key["month"] <= month
+        and c.before is not None
+        and c.after is not None
+    ]
+    return before, sorted(kept, key=lambda c: (c.key["month"], c.table, str(c.key)))

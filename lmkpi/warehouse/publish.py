@@ -18,6 +18,7 @@ import duckdb
 
 from lmkpi.errors import WarehouseError
 from lmkpi.permissions import share, shared_dir
+from lmkpi.warehouse import history
 from lmkpi.warehouse.audit import PUBLISHED_TABLES as AUDIT_TABLES
 from lmkpi.warehouse.db import connect
 
@@ -34,6 +35,7 @@ class Publication:
     version_path: Path
     tables: int
     seconds: float
+    publication_id: int = 0
 
 
 def _fsync(path: Path) -> None:
@@ -65,13 +67,26 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> N
         con.execute(f'comment on column "{schema}"."{table}"."{column}" is {_literal(text)}')
 
 
-def build_snapshot(work_db: Path, target: Path) -> int:
-    """Write the published tables of ``work_db`` into a new DuckDB file ``target``."""
+def build_snapshot(
+    work_db: Path,
+    target: Path,
+    previous: Path | None = None,
+    keep_history: int | None = None,
+    *,
+    after: int = 0,
+) -> tuple[int, int]:
+    """Write the published tables of ``work_db`` into a new DuckDB file ``target``, with the
+    history carried on from the ``previous`` publication (lmkpi.warehouse.history); return
+    the number of tables and the publication id."""
     if target.exists():
         target.unlink()
     tables = 0
     with connect(target) as con:
         con.execute(f"attach '{work_db}' as work (read_only)")
+        if previous is not None and previous.exists():
+            con.execute(f"attach '{previous}' as previous (read_only)")
+        else:
+            previous = None
         found = con.execute(
             """
             select schema_name, table_name from duckdb_tables()
@@ -90,19 +105,33 @@ def build_snapshot(work_db: Path, target: Path) -> int:
             )
             _copy_comments(con, schema, table)
             tables += 1
+        published_at = datetime.now(UTC).replace(tzinfo=None)
+        prior = "previous" if previous is not None else None
+        # after: the highest id of any kept version (a rollback does not reuse an id)
+        publication_id = max(history.previous_publication_id(con, prior), after) + 1
         con.execute("create schema if not exists meta")
         con.execute(
-            "create table meta.publication as select ?::timestamp as published_at, ? as tables",
-            [datetime.now(UTC).replace(tzinfo=None), tables],
+            "create table meta.publication as select ?::integer as publication_id, "
+            "?::timestamp as published_at, ?::integer as tables",
+            [publication_id, published_at, tables],
         )
+        added = history.record(con, publication_id, published_at, tables, prior, keep_history)
+        log.info("publication %d: %d rows of history added", publication_id, added)
+        if prior:
+            con.execute("detach previous")
         con.execute("detach work")
         con.execute("checkpoint")
     _fsync(target)
-    return tables
+    return tables, publication_id
 
 
 def publish(
-    work_db: Path, warehouse_db: Path, *, keep: int = 5, group: str | None = None
+    work_db: Path,
+    warehouse_db: Path,
+    *,
+    keep: int = 5,
+    group: str | None = None,
+    keep_history: int | None = None,
 ) -> Publication:
     """Build a snapshot from ``work_db`` and atomically make it ``warehouse_db`` (readable by
     the publish ``group``: aggregates only)."""
@@ -115,7 +144,9 @@ def publish(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     tmp = warehouse_db.parent / f".{warehouse_db.name}.{stamp}.tmp"
     try:
-        tables = build_snapshot(work_db, tmp)
+        tables, publication_id = build_snapshot(
+            work_db, tmp, warehouse_db, keep_history, after=_highest_publication_id(versions)
+        )
         share(tmp, group)
         version_path = versions / f"{warehouse_db.stem}-{stamp}.duckdb"
         os.link(tmp, version_path)  # same bytes, kept for rollback
@@ -127,8 +158,29 @@ def publish(
                 leftover.unlink()
     prune_versions(versions, keep)
     seconds = time.perf_counter() - started
-    log.info("published %s (%d tables) in %.2f s", warehouse_db, tables, seconds)
-    return Publication(warehouse_db, version_path, tables, seconds)
+    log.info(
+        "published %s (publication %d, %d tables) in %.2f s",
+        warehouse_db,
+        publication_id,
+        tables,
+        seconds,
+    )
+    return Publication(warehouse_db, version_path, tables, seconds, publication_id)
+
+
+def _highest_publication_id(versions: Path) -> int:
+    highest = 0
+    for version in versions.glob("*.duckdb"):
+        try:
+            with duckdb.connect(str(version), read_only=True) as con:
+                highest = max(highest, history.previous_publication_id(con, _name(con)))
+        except duckdb.Error as exc:  # a damaged old version does not stop a publication
+            log.warning("%s: could not read its publication id (%s)", version.name, exc)
+    return highest
+
+
+def _name(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_database()").fetchone()[0]
 
 
 def prune_versions(versions: Path, keep: int) -> None:

@@ -31,12 +31,18 @@ def published_warehouse(
     with writer_lock(settings.work_dir):
         started = datetime.now(UTC).replace(tzinfo=None)
         pending = pending_months(settings.work_db)
-        pub = publish(settings.work_db, settings.warehouse_db, group=settings.publish_group)
+        pub = publish(
+            settings.work_db,
+            settings.warehouse_db,
+            group=settings.publish_group,
+            keep_history=settings.history_keep_publications,
+        )
         clear_pending(settings.work_db, pending, before=started)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(pub.path)),
             "version": dg.MetadataValue.path(str(pub.version_path)),
+            "publication_id": pub.publication_id,
             "tables": pub.tables,
             "publish_seconds": round(pub.seconds, 2),
         }
