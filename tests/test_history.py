@@ -116,12 +116,13 @@ def test_a_report_renders_again_as_it_was_after_a_restatement(lmkpi_home, tmp_pa
     import sys
 
     from fixtures.report.page import cells
+    from test_restatements import corrected, deliver
+
     from lmkpi.months import Month
     from lmkpi.orchestration import run_monthly_load
     from lmkpi.report import build_report
     from lmkpi.settings import get_settings
     from lmkpi.synth import generate
-    from test_restatements import corrected, deliver
 
     months = [Month(2018, 11), Month(2018, 12), Month(2019, 1)]
     extracts = tmp_path / "extracts"
