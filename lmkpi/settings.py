@@ -312,6 +312,11 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def plans_dir(self) -> Path:
+        """The employment plans, beskaeftigelsesplan_<YYYY>.csv|yaml (lmkpi.employment_plan)."""
+        return self.home / "plans"
+
+    @property
     def quality_dir(self) -> Path:
         return self.home / "quality"
 

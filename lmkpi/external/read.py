@@ -256,10 +256,13 @@ def read_external(
         "area(s)",
     )
     periods = {v: parse_period(v) for v in labels.get_column(spec.period).drop_nulls().unique()}
+    # A count over a period is known after it ends; a population is a stock on the period's
+    # first day (FOLK1A 2020K1 = 1 January 2020, published in February).
+    known_from = 1 if spec.kind == "population" else 2
     _refuse_unknown(
         labels,
         spec.period,
-        lambda v: periods[v] is not None and periods[v][2] <= vintage,
+        lambda v: periods[v] is not None and periods[v][known_from] <= vintage,
         file_name,
         "period_out_of_range",
         "period(s)",

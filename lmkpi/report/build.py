@@ -24,7 +24,7 @@ from lmkpi.warehouse.publish import open_published
 
 log = logging.getLogger(__name__)
 
-TITLE = "Status for Beskæftigelsesplan 2019"
+TITLE = "Status for Beskæftigelsesplan {year}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def assemble(
     as_of = data_as_of(data.load_audit)
     sections = [
         front_section(views, data, min_count),
-        *goal_sections(views, data.month, min_count),
+        *goal_sections(views, data.month, min_count, f"Beskæftigelsesplan {data.plan_year}"),
         benefit_section(data, min_count),
         benchmark_section(data, min_count, views, min_ranked),
         joblog_section(data, min_count, choices, min_ranked),
@@ -85,7 +85,8 @@ def assemble(
         method_section(data, min_count, choices),
     ]
     return Report(
-        title=TITLE,
+        title=TITLE.format(year=data.plan_year),
+        plan_year=data.plan_year,
         municipality_code=data.code,
         municipality_name=data.municipality["municipality_name"],
         month=data.month,

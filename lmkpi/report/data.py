@@ -1,7 +1,7 @@
 """Gathering: run the report's queries for one municipality and month into plain frames."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import duckdb
@@ -44,9 +44,28 @@ class ReportData:
     benefit_benchmark: pl.DataFrame
     ministry_benchmark: pl.DataFrame
     reconciliation: pl.DataFrame
+    plan_year: int = 2019  # the plan the report shows (lmkpi.employment_plan)
+    previous_plan: "ReportData | None" = None  # January: last year's plan, final results
     publication_id: int | None = None  # the publication the report is built from
     previous_publication: int | None = None  # what revisions are measured against
     revisions: tuple = ()  # lmkpi.warehouse.history.Change, headline values changed since
+
+
+def _final_results(con: duckdb.DuckDBPyConnection, data: "ReportData", year: int) -> "ReportData":
+    """Last year's plan as of its last month: every goal with its final status."""
+    december = date(year, 12, 1)
+    goals = queries.goals(con, year)
+    earliest = _earliest_goal_month(goals) or date(year, 1, 1)
+    first = add_months(earliest, -12)
+    return replace(
+        data,
+        month=december,
+        plan_year=year,
+        goals=goals,
+        indicators=queries.goal_indicators(con, data.code, first, december, year),
+        series=queries.measure_series(con, data.code, first, december),
+        previous_plan=None,
+    )
 
 
 def period_bounds(period: str | None) -> tuple[date, date] | None:
@@ -80,11 +99,12 @@ def gather(
             f"municipality {code} is not in marts.dim_municipality; give a kommunekode such as "
             "173 (Lyngby-Taarbæk)"
         )
-    goals = queries.goals(con)
+    plan_year = queries.report_plan_year(con, code, month) or month.year
+    goals = queries.goals(con, plan_year)
     first = add_months(month, -history_months)
     earliest = _earliest_goal_month(goals)
     series_first = min(first, add_months(earliest, -12)) if earliest else first
-    indicators = queries.goal_indicators(con, code, series_first, month)
+    indicators = queries.goal_indicators(con, code, series_first, month, plan_year)
     if indicators.filter(pl.col("month") == month).is_empty():
         latest = queries.goal_indicators(con, code, date(1900, 1, 1), date(2999, 1, 1))
         span = f"{latest['month'].min()}..{latest['month'].max()}" if latest.height else "no months"
@@ -121,7 +141,10 @@ def gather(
         publication_id=queries.publication_id(con),
         previous_publication=previous,
         revisions=tuple(revised),
+        plan_year=plan_year,
     )
+    if month.month == 1 and plan_year - 1 in queries.plan_years(con):
+        data = replace(data, previous_plan=_final_results(con, data, plan_year - 1))
     log.debug(
         "gathered report data for %s %s: %d goal rows, %d joblog rows, %d housing addresses",
         code,

@@ -392,7 +392,9 @@ def verdict(views: list[GoalView], month: date) -> str:
     return line
 
 
-def goal_table(views: list[GoalView], month: date, min_count: int) -> Table:
+def goal_table(
+    views: list[GoalView], month: date, min_count: int, plan_label: str = "Beskæftigelsesplan 2019"
+) -> Table:
     rows: list[Row] = []
     followups_started = False
     for v in views:
@@ -425,7 +427,7 @@ def goal_table(views: list[GoalView], month: date, min_count: int) -> Table:
         )
     return Table(
         key="goals",
-        caption=f"Målene i Beskæftigelsesplan 2019, status {month_name(month)}",
+        caption=f"Målene i {plan_label}, status {month_name(month)}",
         header=[
             "Mål",
             "Enhed",
@@ -535,7 +537,9 @@ def _goal_figure(v: GoalView, month: date, min_count: int) -> Figure:
     )
 
 
-def overview_table(views: list[GoalView], month: date, min_count: int) -> Table:
+def overview_table(
+    views: list[GoalView], month: date, min_count: int, *, key: str = "front"
+) -> Table:
     """The front page's glance: each goal, its latest value and its status."""
     rows = [
         Row(
@@ -543,12 +547,12 @@ def overview_table(views: list[GoalView], month: date, min_count: int) -> Table:
                 text(f"{v.goal_id}. {v.title}"),
                 Cell(
                     latest_text(v, min_count, month),
-                    f"front-{v.goal_id}-value",
+                    f"{key}-{v.goal_id}-value",
                     hidden=v.hidden.get("value"),
                 ),
                 Cell(
                     STATUS_LABELS.get(v.row["status"], v.row["status"]),
-                    f"front-{v.goal_id}-status",
+                    f"{key}-{v.goal_id}-status",
                     align="left",
                     status=v.row["status"],
                 ),
@@ -558,7 +562,7 @@ def overview_table(views: list[GoalView], month: date, min_count: int) -> Table:
         if v.kind == "goal"
     ]
     return Table(
-        key="overview",
+        key="overview" if key == "front" else f"overview-{key}",
         caption=f"Overblik, {month_name(month)}",
         header=["Mål", f"Seneste ({month_short(month)})", "Status"],
         rows=rows,
@@ -601,8 +605,9 @@ def front_section(views: list[GoalView], data: ReportData, min_count: int) -> Se
             Paragraph(verdict(views, data.month), kind="verdict"),
             KeyFigures(figures),
             overview_table(views, data.month, min_count),
+            *final_results_blocks(data, min_count),
             Paragraph(
-                f"Rapporten viser status for målene i {name} Kommunes Beskæftigelsesplan 2019 "
+                f"Rapporten viser status for målene i {name} Kommunes {plan_label(data)} "
                 f"for {month_name(data.month)}: målene med status, en graf pr. mål, "
                 "ydelsesgrupperne, sammenligning med klynge, region og hele landet, Jobloggen, "
                 "midlertidig indkvartering samt datakvalitet og metode."
@@ -618,8 +623,32 @@ def front_section(views: list[GoalView], data: ReportData, min_count: int) -> Se
     )
 
 
-def goal_sections(views: list[GoalView], month: date, min_count: int) -> list[Section]:
-    table = goal_table(views, month, min_count)
+def plan_label(data: ReportData) -> str:
+    return f"Beskæftigelsesplan {data.plan_year}"
+
+
+def final_results_blocks(data: ReportData, min_count: int) -> list:
+    """A January report: last year's plan with its final results (resultatrevision)."""
+    previous = data.previous_plan
+    if previous is None:
+        return []
+    views = build_views(previous, min_count)
+    return [
+        Paragraph(f"Resultatrevision: {plan_label(previous)}", kind="h3"),
+        Paragraph(
+            f"Det endelige resultat af {plan_label(previous)}: hvert mål med sin status i "
+            "målmåneden (eller periodens sidste måned).",
+            kind="note",
+        ),
+        Paragraph(verdict(views, previous.month)),
+        overview_table(views, previous.month, min_count, key=f"final-{previous.plan_year}"),
+    ]
+
+
+def goal_sections(
+    views: list[GoalView], month: date, min_count: int, label: str = "Beskæftigelsesplan 2019"
+) -> list[Section]:
+    table = goal_table(views, month, min_count, label)
     figures = goal_figures(views, month, min_count)
     return [
         Section(2, "Målene", "maal", [table], wide=True),

@@ -127,3 +127,4 @@ class Report:
     generated_at: datetime | None = None
     provenance: str = ""  # what the numbers cover, when loaded and published (front page)
     publication_id: int | None = None  # the warehouse publication it was built from
+    plan_year: int = 2019  # the employment plan shown (Beskæftigelsesplan <plan_year>)

@@ -323,7 +323,8 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
     register_fonts()
     styles = _styles()
     portrait, wide = A4, landscape(A4)
-    header = f"{report.municipality_name} Kommune · Beskæftigelsesplan 2019 · {report.month_label}"
+    plan = f"Beskæftigelsesplan {report.plan_year}"
+    header = f"{report.municipality_name} Kommune · {plan} · {report.month_label}"
 
     def on_page(canvas, doc) -> None:
         width, height = canvas._pagesize
@@ -354,7 +355,7 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
         )
 
     story: list = [
-        _p("Beskæftigelsesplan 2019 · Status", styles["kicker"]),
+        _p(f"{plan} · Status", styles["kicker"]),
         _p(f"{report.municipality_name} Kommune", styles["h1"]),
         _p(report.month_label, styles["month"]),
         _p(report.provenance, styles["note"]),
@@ -378,7 +379,7 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
         bottomMargin=MARGIN,
         title=f"{report.title} – {report.municipality_name} – {report.month_label}",
         author="lmkpi",
-        subject="Beskæftigelsesplan 2019, status",
+        subject=f"{plan}, status",
         keywords=f"lmkpi publication {report.publication_id}" if report.publication_id else "",
         creator="lmkpi",
         lang="da",

@@ -85,7 +85,31 @@ def clusters(con: duckdb.DuckDBPyConnection, code: int) -> pl.DataFrame:
     )
 
 
-def goals(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def report_plan_year(con: duckdb.DuckDBPyConnection, code: int, month: date) -> int | None:
+    """The plan a report for ``month`` shows: the plan of the month's year if it has goal
+    values in the month, else the latest plan that has (e.g. the 2019 plan's relative goals
+    run from November 2018)."""
+    years = [
+        r[0]
+        for r in con.execute(
+            "select distinct plan_year from marts.fct_goal_indicators "
+            "where municipality_code = ? and month = ? order by 1",
+            [code, month],
+        ).fetchall()
+    ]
+    if month.year in years:
+        return month.year
+    return years[-1] if years else None
+
+
+def plan_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    return [
+        r[0]
+        for r in con.execute("select distinct plan_year from marts.dim_goal order by 1").fetchall()
+    ]
+
+
+def goals(con: duckdb.DuckDBPyConnection, plan_year: int | None = None) -> pl.DataFrame:
     return _frame(
         con,
         """
@@ -95,12 +119,18 @@ def goals(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                m.kind, m.unit, m.higher_is_better
         from marts.dim_goal g
         left join marts.dim_kpi_measure m on m.measure = g.measure
+        where ? is null or g.plan_year = ?
         """,
+        [plan_year, plan_year],
     )
 
 
 def goal_indicators(
-    con: duckdb.DuckDBPyConnection, code: int, first: date, month: date
+    con: duckdb.DuckDBPyConnection,
+    code: int,
+    first: date,
+    month: date,
+    plan_year: int | None = None,
 ) -> pl.DataFrame:
     return _frame(
         con,
@@ -110,9 +140,10 @@ def goal_indicators(
                projected_value, months_with_data, status, status_reason
         from marts.fct_goal_indicators
         where municipality_code = ? and month >= ? and month <= ?
+          and (? is null or plan_year = ?)
         order by goal_id, month
         """,
-        [code, first, month],
+        [code, first, month, plan_year, plan_year],
     )
 
 

@@ -56,7 +56,7 @@ HISTORY_TABLES: tuple[tuple[str, str], ...] = (
 # The headline marts ``changes`` compares cell by cell, with the columns that identify a row.
 HEADLINE_KEYS: dict[str, tuple[str, ...]] = {
     "fct_public_benefits": ("month", "municipality_code"),
-    "fct_goal_indicators": ("goal_id", "month", "municipality_code"),
+    "fct_goal_indicators": ("plan_year", "goal_id", "month", "municipality_code"),
     "fct_kpi_measures": ("month", "municipality_code", "measure"),
     "fct_benchmark": (
         "month",

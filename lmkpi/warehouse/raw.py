@@ -60,6 +60,11 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         [HISTORY_START.first_day, HISTORY_START.first_day],
     )
     con.execute("update raw.run_window set history_start = ?", [HISTORY_START.first_day])
+    # The employment plans in force (dbt source raw.plan_goals; the shipped 2019 plan until
+    # the pipeline stores the home's plans before a run: lmkpi.employment_plan).
+    from lmkpi.employment_plan import ensure_plan_table
+
+    ensure_plan_table(con)
 
 
 def raw_table(source: str) -> str:

@@ -21,12 +21,13 @@ from dagster_dbt import (
 )
 
 from lmkpi.dbt_child import dbt_child_flags
+from lmkpi.employment_plan import PlanError, plans_in_force, store_plans
 from lmkpi.logs import quiet_stdout
 from lmkpi.months import Month
 from lmkpi.permissions import private_tree
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.pending import latest_loaded_month, pending_months, rebuild_window
-from lmkpi.warehouse.raw import set_run_window
+from lmkpi.warehouse.raw import ensure_raw_tables, set_run_window
 from pipelines.dbt_project import lmkpi_dbt_project
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import LmkpiSettings
@@ -84,12 +85,23 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
     window = context.partition_time_window
     settings = lmkpi.get()
     with writer_lock(settings.work_dir):
+        # The plans in force, validated (a bad plan fails here: nothing is published); a
+        # changed plan rebuilds the goals even when no month changed.
+        try:
+            plans = plans_in_force(settings.plans_dir)
+        except PlanError as exc:  # the BI team's file: fail at once, nothing is published
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        with connect(settings.work_db) as con:
+            ensure_raw_tables(con)
+            plans_changed = store_plans(con, plans)
+        if plans_changed:
+            log.info("plans in force: %s", ", ".join(f"{p.label} ({p.path.name})" for p in plans))
         # What changed since the last publication, and every later month (pending.py).
         rebuild = rebuild_window(
             (window.start.date(), window.end.date()),
             pending_months(settings.work_db),
             latest_loaded_month(settings.work_db),
-            force=context.run.tags.get("lmkpi/force") == "true",
+            force=context.run.tags.get("lmkpi/force") == "true" or plans_changed,
         )
         if rebuild is None:
             context.log.info(

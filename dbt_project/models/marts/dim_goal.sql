@@ -1,19 +1,20 @@
 {#-
-    The goals and follow-up measures of the employment plan (seed named by var `goals_seed`,
-    default `goals_2019`). Targets are data: a new plan is a new seed with the same columns,
-    selected with the var; no SQL changes.
+    The goals and follow-up measures of every employment plan in force (source
+    raw.plan_goals: the BI team's plan files, validated by lmkpi.employment_plan). Targets are
+    data: a new year's plan is a new file; no SQL changes.
 -#}
 with
 
 goals as (
 
-    select * from {{ ref(var('goals_seed')) }}
+    select * from {{ source('raw', 'plan_goals') }}
 
 ),
 
 final as (
 
     select
+        cast(plan_year as integer) as plan_year,
         cast(goal_id as varchar) as goal_id,
         cast(kind as varchar) as goal_kind,
         cast(measure as varchar) as measure,

@@ -1,8 +1,8 @@
 {#-
     The plan's goals and follow-up measures per municipality × goal × month (issue 6), driven
-    entirely by the goals seed (var goals_seed, default goals_2019): each goal names its
+    entirely by the plans in force (dim_goal, one per plan year): each goal names its
     `measure` (looked up in fct_kpi_measures), its `target_type`, periods and target. No goal
-    is special-cased in SQL, so a new plan is a new seed.
+    is special-cased in SQL, so a new plan is a new plan file.
 
     Months: relative-change goals from the month after the baseline month to the target month;
     the others over their target period (`YYYY-MM/YYYY-MM`). Every municipality gets every
@@ -102,6 +102,7 @@ grid as (
 baseline_levels as (
 
     select
+        tracked_goals.plan_year,
         tracked_goals.goal_id,
         measures.municipality_code,
         measures.value as baseline_value,
@@ -118,6 +119,7 @@ baseline_levels as (
 baseline_averages as (
 
     select
+        tracked_goals.plan_year,
         tracked_goals.goal_id,
         measures.municipality_code,
         avg(measures.value) as baseline_value,
@@ -129,7 +131,7 @@ baseline_averages as (
             and measures.month
             between tracked_goals.status_from_month and tracked_goals.status_to_month
     where tracked_goals.target_type like 'monthly_average%'
-    group by tracked_goals.goal_id, measures.municipality_code
+    group by tracked_goals.plan_year, tracked_goals.goal_id, measures.municipality_code
 
 ),
 
@@ -151,11 +153,13 @@ with_values as (
             and grid.month = measures.month
     left join baseline_levels
         on
-            grid.goal_id = baseline_levels.goal_id
+            grid.plan_year = baseline_levels.plan_year
+            and grid.goal_id = baseline_levels.goal_id
             and grid.municipality_code = baseline_levels.municipality_code
     left join baseline_averages
         on
-            grid.goal_id = baseline_averages.goal_id
+            grid.plan_year = baseline_averages.plan_year
+            and grid.goal_id = baseline_averages.goal_id
             and grid.municipality_code = baseline_averages.municipality_code
 
 ),
@@ -167,7 +171,7 @@ running as (
         count(value) over to_date as months_with_data,
         sum(value) over to_date as value_sum_to_date,
         avg(value) over (
-            partition by goal_id, municipality_code
+            partition by plan_year, goal_id, municipality_code
             order by month
             rows between {{ var('goal_projection_recent_months') | int - 1 }} preceding
             and current row
@@ -176,7 +180,7 @@ running as (
 
     from with_values
     window to_date as (
-        partition by goal_id, municipality_code
+        partition by plan_year, goal_id, municipality_code
         order by month
         rows between unbounded preceding and current row
     )
@@ -279,6 +283,7 @@ explained as (
 final as (
 
     select
+        cast(plan_year as integer) as plan_year,
         cast(goal_id as varchar) as goal_id,
         cast(month as date) as month,
         cast(municipality_code as integer) as municipality_code,
