@@ -114,7 +114,7 @@ def gather(
             f"{month:%Y-%m})"
         )
     housing_first = min(first, date(month.year - 2, 1, 1))
-    previous, revised = queries.revisions(con, code, month)
+    previous, revised = queries.revisions(con, code, month, plan_year)
     index_base = queries.index_base_month(con)
     data = ReportData(
         code=code,

@@ -360,6 +360,7 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
         _p(report.month_label, styles["month"]),
         _p(report.provenance, styles["note"]),
     ]
+    front = list(story)
     for section in report.sections:
         size = wide if section.wide else portrait
         if section.page_break:
@@ -369,7 +370,12 @@ def render_pdf(report: model.Report, charts: dict[str, tuple[str, bytes]], path:
             _p(f"{section.number}. {section.title}", styles["h2"]),
             *_blocks(section, charts, styles, width, height),
         ]
-        story += _fit_page(flow, width, height) if section.page_break else flow
+        if section.page_break:
+            story += _fit_page(flow, width, height)
+        elif len(story) == len(front):  # the first section, on the title page
+            story = _fit_page(story + flow, width, height)
+        else:
+            story += flow
     doc = BaseDocTemplate(
         str(path),
         pagesize=portrait,

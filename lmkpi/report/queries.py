@@ -401,9 +401,11 @@ REVISED_VALUES = {
 }
 
 
-def revisions(con: duckdb.DuckDBPyConnection, code: int, month: date) -> tuple[int | None, list]:
+def revisions(
+    con: duckdb.DuckDBPyConnection, code: int, month: date, plan_year: int | None = None
+) -> tuple[int | None, list]:
     """The previous publication and the headline values of ``code`` up to ``month`` that
-    changed since it (a restatement), oldest month first."""
+    changed since it (a restatement; goals of the ``plan_year`` plan), oldest month first."""
     from lmkpi.warehouse import history
 
     now = history.current(con)
@@ -416,6 +418,7 @@ def revisions(con: duckdb.DuckDBPyConnection, code: int, month: date) -> tuple[i
         for c in found
         if c.column == REVISED_VALUES[c.table]
         and c.key["month"] <= month
+        and c.key.get("plan_year", plan_year) == plan_year
         and c.before is not None
         and c.after is not None
     ]
