@@ -316,18 +316,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_plans(settings: Settings) -> None:
-    """The demo's plans: the shipped 2019 plan and the example 2020 plan (unless the home
-    has plans of its own)."""
+    """The demo's plans (the shipped 2019 plan and the example 2020 plan) and housing
+    scenarios (the committee's three options), unless the home has its own."""
     import shutil
 
     from lmkpi.employment_plan import plan_files, shipped_plans_dir
 
-    if plan_files(settings.plans_dir):
-        return
-    settings.plans_dir.mkdir(parents=True, exist_ok=True)
-    for name in DEMO_PLANS:
-        shutil.copy(shipped_plans_dir() / name, settings.plans_dir / name)
-    log.info("plans: %s (the 2020 plan is an example)", ", ".join(DEMO_PLANS))
+    if not plan_files(settings.plans_dir):
+        settings.plans_dir.mkdir(parents=True, exist_ok=True)
+        for name in DEMO_PLANS:
+            shutil.copy(shipped_plans_dir() / name, settings.plans_dir / name)
+        log.info("plans: %s (the 2020 plan is an example)", ", ".join(DEMO_PLANS))
+    shipped = Path(__file__).with_name("scenarios")
+    if not settings.scenarios_dir.exists():  # the committee's three options, as examples
+        shutil.copytree(shipped, settings.scenarios_dir)
+        names = ", ".join(p.stem for p in sorted(settings.scenarios_dir.glob("*.yaml")))
+        log.info("housing scenarios: %s (examples)", names)
 
 
 STATUS_QUERY = """

@@ -312,6 +312,11 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def scenarios_dir(self) -> Path:
+        """Housing scenarios, housing_<name>.yaml (lmkpi.housing_scenarios)."""
+        return self.home / "scenarios"
+
+    @property
     def plans_dir(self) -> Path:
         """The employment plans, beskaeftigelsesplan_<YYYY>.csv|yaml (lmkpi.employment_plan)."""
         return self.home / "plans"

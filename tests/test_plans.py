@@ -138,7 +138,7 @@ def test_plans_in_force_default_to_2019_and_store_only_on_change(tmp_path):
 
 
 @pytest.mark.e2e
-def test_two_plan_years_load_and_a_bad_plan_leaves_the_warehouse_as_it_was(
+def test_two_plan_years_load_and_a_bad_plan_or_scenario_leaves_the_warehouse_as_it_was(
     lmkpi_home, tmp_path, dbt_manifest
 ):
     import os
@@ -204,4 +204,15 @@ def test_two_plan_years_load_and_a_bad_plan_leaves_the_warehouse_as_it_was(
     assert not outcome.success
     message = " ".join(outcome.errors)
     assert "beskaeftigelsesplan_2020.yaml line 6: rule known_measure: goal '1'" in message
+    assert (settings.warehouse_db.read_bytes(), os.stat(settings.warehouse_db).st_ino) == before
+
+    # A bad housing scenario: the same (the plan is mended first).
+    shutil.copy(shipped_plans_dir() / "beskaeftigelsesplan_2020.yaml", bad)
+    settings.scenarios_dir.mkdir()
+    (settings.scenarios_dir / "housing_more.yaml").write_text(
+        "municipality: 173\ndescription: Flere\noutflow:\n  - {rate: 2}\n", encoding="utf-8"
+    )
+    outcome = run_monthly_load(settings, months[-1], months[-1], triggered_by="test")
+    assert not outcome.success
+    assert "housing_more.yaml line 4: rule outflow" in " ".join(outcome.errors)
     assert (settings.warehouse_db.read_bytes(), os.stat(settings.warehouse_db).st_ino) == before

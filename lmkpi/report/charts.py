@@ -430,8 +430,10 @@ def line_chart(
     percent: bool = False,
     y_label: str = "",
     height: float = 2.6,
+    from_zero: bool = True,
 ) -> Figure:
-    """Lines over months: (label, values, colour, linestyle) per series."""
+    """Lines over months: (label, values, colour, linestyle) per series (a label starting
+    with "_" is left out of the legend); the y-axis starts at 0 unless ``from_zero`` is off."""
     fig = _figure(height=height)
     ax = fig.add_subplot()
     xs = list(range(len(months)))
@@ -443,7 +445,8 @@ def line_chart(
     else:
         _ticks(ax, "y")
         ax.set_ylabel(y_label)
-    ax.set_ylim(bottom=0)
+    if from_zero:
+        ax.set_ylim(bottom=0)
     if ax.get_legend_handles_labels()[0]:  # a goal without data has nothing to name
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig

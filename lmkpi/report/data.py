@@ -45,6 +45,7 @@ class ReportData:
     ministry_benchmark: pl.DataFrame
     reconciliation: pl.DataFrame
     plan_year: int = 2019  # the plan the report shows (lmkpi.employment_plan)
+    housing_outlook: pl.DataFrame | None = None  # fct_housing_outlook (all scenarios)
     previous_plan: "ReportData | None" = None  # January: last year's plan, final results
     publication_id: int | None = None  # the publication the report is built from
     previous_publication: int | None = None  # what revisions are measured against
@@ -142,6 +143,7 @@ def gather(
         previous_publication=previous,
         revisions=tuple(revised),
         plan_year=plan_year,
+        housing_outlook=queries.housing_outlook(con, code),
     )
     if month.month == 1 and plan_year - 1 in queries.plan_years(con):
         data = replace(data, previous_plan=_final_results(con, data, plan_year - 1))

@@ -7,6 +7,7 @@ that column's total is protected in turn. Occupancy and the over-capacity flag a
 the count they come from. Persons moved on are shown per year only (monthly counts are small).
 """
 
+import math
 from datetime import date
 
 import polars as pl
@@ -22,6 +23,7 @@ from lmkpi.report.disclosure import (
     protect,
 )
 from lmkpi.report.formatting import (
+    add_months,
     fmt_dkk,
     fmt_number,
     fmt_pct,
@@ -29,7 +31,17 @@ from lmkpi.report.formatting import (
     month_range,
     months_between,
 )
-from lmkpi.report.model import Cell, Figure, KeyFigures, Paragraph, Row, Section, Table, text
+from lmkpi.report.model import (
+    Bullets,
+    Cell,
+    Figure,
+    KeyFigures,
+    Paragraph,
+    Row,
+    Section,
+    Table,
+    text,
+)
 
 TOTAL = "__total__"
 
@@ -265,4 +277,83 @@ def housing_section(data: ReportData, min_count: int) -> Section:
                 notes=["Restance: ved årets (eller periodens) sidste måned."],
             )
         )
+    blocks += outlook_blocks(data)
     return Section(7, "Midlertidig indkvartering", "indkvartering", blocks)
+
+
+SCENARIO_COLOURS = ("#1f4e79", "#2e7d32", "#b26a00", "#6a1b9a", "#c62828", "#00838f")
+
+
+def verdict_line(title: str, rows: list[dict]) -> str:
+    """One line per scenario: does the capacity last the horizon, or when does it run out."""
+    out = rows[0]["capacity_runs_out_month"]
+    if out is None:
+        last = rows[-1]
+        peak = max(r["housed"] for r in rows)
+        return (
+            f"{title}: Kapaciteten rækker til og med {month_name(last['month'])} "
+            f"(højst {fmt_number(peak)} beboere, {fmt_number(last['capacity'])} pladser)."
+        )
+    first = next(r for r in rows if r["month"] == out)
+    worst = max(r["places_short"] for r in rows)
+    short, until = math.ceil(first["places_short"] - 1e-9), month_name(rows[-1]["month"])
+    return (
+        f"{title}: Mangler {short} pladser fra {month_name(out)} "
+        f"(op til {math.ceil(worst - 1e-9)} inden {until})."
+    )
+
+
+def outlook_blocks(data: ReportData) -> list:
+    """The committee's question: the outlook per scenario beside the history."""
+    outlook = data.housing_outlook
+    if outlook is None or outlook.is_empty():
+        return []
+    start = outlook["month"].min()
+    if start != add_months(data.month, 1):
+        return [
+            Paragraph("Fremskrivning", kind="h3"),
+            Paragraph(
+                "Fremskrivningen af kapaciteten vises i rapporten for den seneste indlæste "
+                f"måned ({month_name(add_months(start, -1))}).",
+                kind="note",
+            ),
+        ]
+    months = data.housing_months
+    history = months.filter(pl.col("month") >= add_months(data.month, -12))
+    span = [*history["month"].to_list(), *sorted(set(outlook["month"].to_list()))]
+    past = len(history)
+    last_housed = history["housed"].to_list()[-1] if past else None
+    series = [("Beboere", [*history["housed"].to_list(), *([None] * (len(span) - past))],
+               "#111111", "-")]  # fmt: skip
+    verdicts, assumptions = [], []
+    scenarios = outlook.partition_by("scenario", maintain_order=True)
+    for i, frame in enumerate(scenarios):
+        rows = frame.sort("month").to_dicts()
+        title = rows[0]["title"] or rows[0]["scenario"]
+        colour = SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
+        lead = [None] * (past - 1) + ([last_housed] if past else [])
+        series.append((title, [*lead, *(r["housed"] for r in rows)], colour, "--"))
+        series.append(("_nolegend_", [None] * past + [r["capacity"] for r in rows], colour, ":"))
+        verdicts.append(verdict_line(title, rows))
+        assumptions.append(f"{title}: {rows[0]['description']}")
+    horizon = len(span) - past
+    return [
+        Paragraph("Fremskrivning: rækker kapaciteten?", kind="h3"),
+        Figure(
+            "housing-outlook",
+            f"Beboere: historik og fremskrivning {horizon} måneder frem pr. scenarie "
+            "(stiplet: beboere, prikket: pladser)",
+            lambda: charts.line_chart(span, series, y_label="Antal", height=3.0, from_zero=False),
+            alt="Beboere i den midlertidige indkvartering, historik og fremskrivning pr. "
+            "scenarie, med pladserne i hvert scenarie.",
+        ),
+        Bullets(verdicts),
+        Paragraph("Forudsætninger", kind="h3"),
+        Bullets(assumptions),
+        Paragraph(
+            "Pladser = værelser × beboere pr. værelse (normen); fremskrivningen er et forventet "
+            "antal (ikke afrundet) på kommuneniveau, ikke pr. adresse. Basis bygger på de "
+            "seneste 12 måneders tilflytning og fraflytning til permanent bolig.",
+            kind="note",
+        ),
+    ]

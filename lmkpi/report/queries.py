@@ -330,6 +330,23 @@ def housing_months(
     )
 
 
+def housing_outlook(con: duckdb.DuckDBPyConnection, code: int) -> pl.DataFrame:
+    """Every scenario's projected months (fct_housing_outlook), empty before it exists."""
+    if not has_table(con, "marts", "fct_housing_outlook"):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        select scenario, title, description, month, months_ahead, housed, rooms, capacity,
+               places_short, capacity_runs_out_month
+        from marts.fct_housing_outlook
+        where municipality_code = ?
+        order by scenario = 'baseline' desc, scenario, month
+        """,
+        [code],
+    )
+
+
 LOAD_AUDIT_SCHEMA = {
     "source": pl.String,
     "month": pl.Date,

@@ -43,6 +43,7 @@ HISTORY_TABLES: tuple[tuple[str, str], ...] = (
     ("marts", "fct_goal_indicators"),
     ("marts", "fct_housing_municipality"),
     ("marts", "fct_housing_occupancy"),
+    ("marts", "fct_housing_outlook"),
     ("marts", "fct_joblog_benchmark"),
     ("marts", "fct_joblog_benchmark_published"),
     ("marts", "fct_kpi_measures"),

@@ -63,8 +63,10 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     # The employment plans in force (dbt source raw.plan_goals; the shipped 2019 plan until
     # the pipeline stores the home's plans before a run: lmkpi.employment_plan).
     from lmkpi.employment_plan import ensure_plan_table
+    from lmkpi.housing_scenarios import ensure_scenario_table
 
     ensure_plan_table(con)
+    ensure_scenario_table(con)  # the housing scenarios in force (lmkpi.housing_scenarios)
 
 
 def raw_table(source: str) -> str:

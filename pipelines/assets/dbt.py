@@ -22,6 +22,7 @@ from dagster_dbt import (
 
 from lmkpi.dbt_child import dbt_child_flags
 from lmkpi.employment_plan import PlanError, plans_in_force, store_plans
+from lmkpi.housing_scenarios import ScenarioError, scenarios_in_force, store_scenarios
 from lmkpi.logs import quiet_stdout
 from lmkpi.months import Month
 from lmkpi.permissions import private_tree
@@ -89,13 +90,19 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
         # changed plan rebuilds the goals even when no month changed.
         try:
             plans = plans_in_force(settings.plans_dir)
-        except PlanError as exc:  # the BI team's file: fail at once, nothing is published
+            scenarios = scenarios_in_force(settings.scenarios_dir)
+        except (PlanError, ScenarioError) as exc:  # the BI team's files: fail at once
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         with connect(settings.work_db) as con:
             ensure_raw_tables(con)
             plans_changed = store_plans(con, plans)
+            scenarios_changed = store_scenarios(con, scenarios)
         if plans_changed:
             log.info("plans in force: %s", ", ".join(f"{p.label} ({p.path.name})" for p in plans))
+        if scenarios_changed:
+            names = ", ".join(s.name for s in scenarios) or "none (the baseline only)"
+            log.info("housing scenarios in force: %s", names)
+        plans_changed = plans_changed or scenarios_changed
         # What changed since the last publication, and every later month (pending.py).
         rebuild = rebuild_window(
             (window.start.date(), window.end.date()),
