@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from pipelines.assets.dbt import lmkpi_dbt_models, run_window
+from pipelines.assets.dbt import housing_scenarios, lmkpi_dbt_models, plan_goals, run_window
 from pipelines.assets.external import external_observations
 from pipelines.assets.ingest import ingest_assets
 from pipelines.assets.publish import published_warehouse
@@ -45,6 +45,8 @@ defs = dg.Definitions(
         *ingest_assets,
         external_observations,
         run_window,
+        plan_goals,
+        housing_scenarios,
         lmkpi_dbt_models,
         published_warehouse,
         benchmarking_report,

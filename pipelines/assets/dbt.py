@@ -51,6 +51,29 @@ DBT_BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
 test suite (tests/test_dbt_project.py), not in every load."""
 
 
+plan_goals = dg.AssetSpec(
+    key=["raw", "plan_goals"],
+    group_name="ingest",
+    partitions_def=monthly_partitions,
+    kinds={"duckdb"},
+    description=(
+        "The employment plans in force ($LMKPI_HOME/plans/beskaeftigelsesplan_<YYYY>.csv|yaml, "
+        "validated; the shipped 2019 plan by default), written by the dbt step before each "
+        "dbt run (docs/plans.md). A bad plan fails the step: nothing is published."
+    ),
+)
+
+housing_scenarios = dg.AssetSpec(
+    key=["raw", "housing_scenarios"],
+    group_name="ingest",
+    partitions_def=monthly_partitions,
+    kinds={"duckdb"},
+    description=(
+        "The housing scenarios in force ($LMKPI_HOME/scenarios/housing_<name>.yaml, "
+        "validated), written by the dbt step before each dbt run (docs/housing_scenarios.md)."
+    ),
+)
+
 run_window = dg.AssetSpec(
     key=["raw", "run_window"],
     group_name="ingest",
