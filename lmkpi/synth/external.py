@@ -139,7 +139,9 @@ class ExternalWorld:
         total = frame.group_by("code").agg(
             pl.col("pid").n_unique().alias("persons"), (pl.col("days").sum() / n_days).alias("ftp")
         )
-        both = pl.concat([by_group, total.with_columns(group=pl.lit("total"))], how="diagonal")
+        both = pl.concat(
+            [by_group, total.with_columns(group=pl.lit("total"))], how="diagonal"
+        ).sort("code", "group")  # group_by's order varies run to run: the noise must not
         noise = 1 + self.rng.uniform(-NOISE, NOISE, both.height)
         self.benefits.append(
             both.with_columns(month=pl.lit(month), ftp=pl.col("ftp") * pl.Series(noise)).select(
