@@ -314,21 +314,7 @@ def ensure_plan_table(con) -> None:
 
 def store_plans(con, plans: list[Plan]) -> bool:
     """Make ``raw.plan_goals`` hold ``plans``; True if that changed it."""
-    rows = sorted(
-        ((plan.year, *(goal[c] for c in COLUMNS)) for plan in plans for goal in plan.goals),
-        key=_sortable,
-    )
-    current = con.execute(f"select * from {PLAN_TABLE}").fetchall()
-    if sorted(current, key=_sortable) == rows:
-        return False
-    con.execute("begin")
-    con.execute(f"delete from {PLAN_TABLE}")
-    if rows:
-        marks = ", ".join("?" for _ in range(len(COLUMNS) + 1))
-        con.executemany(f"insert into {PLAN_TABLE} values ({marks})", rows)
-    con.execute("commit")
-    return True
+    from lmkpi.warehouse.db import replace_rows
 
-
-def _sortable(row: tuple) -> tuple:
-    return tuple("" if v is None else str(v) for v in row)
+    rows = [(plan.year, *(goal[c] for c in COLUMNS)) for plan in plans for goal in plan.goals]
+    return replace_rows(con, PLAN_TABLE, ["plan_year", *COLUMNS], rows)

@@ -226,9 +226,6 @@ def scenarios_in_force(scenarios_dir: Path) -> list[Scenario]:
     return [validate(p) for p in files]
 
 
-NAMES = ", ".join(c for c, _ in COLUMNS)
-
-
 def ensure_scenario_table(con) -> None:
     columns = ", ".join(f"{c} {t}" for c, t in COLUMNS)
     con.execute(f"create table if not exists {TABLE} ({columns})")
@@ -238,18 +235,7 @@ def ensure_scenario_table(con) -> None:
 
 def store_scenarios(con, scenarios: list[Scenario]) -> bool:
     """Make ``raw.housing_scenarios`` hold ``scenarios``; True if that changed it."""
-    rows = sorted((r for s in scenarios for r in s.rows), key=_sortable)
-    current = sorted(con.execute(f"select {NAMES} from {TABLE}").fetchall(), key=_sortable)
-    if [_sortable(r) for r in current] == [_sortable(r) for r in rows]:
-        return False
-    con.execute("begin")
-    con.execute(f"delete from {TABLE}")
-    if rows:
-        marks = ", ".join("?" for _ in COLUMNS)
-        con.executemany(f"insert into {TABLE} ({NAMES}) values ({marks})", rows)
-    con.execute("commit")
-    return True
+    from lmkpi.warehouse.db import replace_rows
 
-
-def _sortable(row: tuple) -> tuple:
-    return tuple("" if v is None else str(v) for v in row)
+    rows = [r for s in scenarios for r in s.rows]
+    return replace_rows(con, TABLE, [c for c, _ in COLUMNS], rows)

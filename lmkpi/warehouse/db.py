@@ -77,3 +77,24 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
         yield con
     finally:
         con.close()
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, names: list[str], rows) -> bool:
+    """Make ``table`` hold exactly ``rows`` (of the columns ``names``), in one transaction;
+    False (nothing written) if it already does, whatever the order."""
+
+    def key(row: tuple) -> tuple:
+        return tuple("" if v is None else str(v) for v in row)
+
+    wanted = sorted((tuple(r) for r in rows), key=key)
+    columns = ", ".join(names)
+    current = sorted(con.execute(f"select {columns} from {table}").fetchall(), key=key)
+    if [key(r) for r in current] == [key(r) for r in wanted]:
+        return False
+    con.execute("begin")
+    con.execute(f"delete from {table}")
+    if wanted:
+        marks = ", ".join("?" for _ in names)
+        con.executemany(f"insert into {table} ({columns}) values ({marks})", wanted)
+    con.execute("commit")
+    return True

@@ -132,71 +132,87 @@ grid as (
 
 ),
 
+covering as (
+
+    -- the scenario's arrivals and outflow entries that cover each month
+    select
+        grid.scenario,
+        grid.municipality_code,
+        grid.step,
+        sum(a.value) filter (where a.kind = 'arrivals') as scenario_arrivals,
+        count(a.kind) filter (where a.kind in ('outflow_rate', 'outflow_count'))
+            as outflow_entries,
+        coalesce(sum(a.value) filter (where a.kind = 'outflow_rate'), 0) as scenario_rate,
+        coalesce(sum(a.value) filter (where a.kind = 'outflow_count'), 0) as outflow_count,
+
+    from grid
+    left join assumptions as a
+        on
+            grid.scenario = a.scenario
+            and grid.municipality_code = a.municipality_code
+            and a.kind in ('arrivals', 'outflow_rate', 'outflow_count')
+            and (a.month_from is null or grid.month >= a.month_from)
+            and (a.month_to is null or grid.month <= a.month_to)
+    group by grid.scenario, grid.municipality_code, grid.step
+
+),
+
+room_changes as (
+
+    -- rooms opened (+) and closed (-) after the last loaded month, up to each month
+    select
+        grid.scenario,
+        grid.municipality_code,
+        grid.step,
+        coalesce(sum(a.value), 0) as rooms_change,
+
+    from grid
+    left join assumptions as a
+        on
+            grid.scenario = a.scenario
+            and grid.municipality_code = a.municipality_code
+            and a.kind = 'rooms'
+            and a.month_from > grid.last_month
+            and a.month_from <= grid.month
+    group by grid.scenario, grid.municipality_code, grid.step
+
+),
+
+norms as (
+
+    select scenario, municipality_code, max(value) as persons_per_room
+    from assumptions
+    where kind = 'persons_per_room'
+    group by scenario, municipality_code
+
+),
+
 monthly as (
 
     select
         grid.*,
-        coalesce(
-            (
-                select sum(a.value) from assumptions as a
-                where
-                    a.scenario = grid.scenario
-                    and a.municipality_code = grid.municipality_code
-                    and a.kind = 'arrivals'
-                    and (a.month_from is null or grid.month >= a.month_from)
-                    and (a.month_to is null or grid.month <= a.month_to)
-            ),
-            baseline.arrivals
-        ) as arrivals,
-        (
-            select count(*) from assumptions as a
-            where
-                a.scenario = grid.scenario
-                and a.municipality_code = grid.municipality_code
-                and a.kind in ('outflow_rate', 'outflow_count')
-                and (a.month_from is null or grid.month >= a.month_from)
-                and (a.month_to is null or grid.month <= a.month_to)
-        ) as outflow_entries,
-        (
-            select coalesce(sum(a.value), 0) from assumptions as a
-            where
-                a.scenario = grid.scenario
-                and a.municipality_code = grid.municipality_code
-                and a.kind = 'outflow_rate'
-                and (a.month_from is null or grid.month >= a.month_from)
-                and (a.month_to is null or grid.month <= a.month_to)
-        ) as scenario_rate,
-        (
-            select coalesce(sum(a.value), 0) from assumptions as a
-            where
-                a.scenario = grid.scenario
-                and a.municipality_code = grid.municipality_code
-                and a.kind = 'outflow_count'
-                and (a.month_from is null or grid.month >= a.month_from)
-                and (a.month_to is null or grid.month <= a.month_to)
-        ) as outflow_count,
-        (
-            select coalesce(sum(a.value), 0) from assumptions as a
-            where
-                a.scenario = grid.scenario
-                and a.municipality_code = grid.municipality_code
-                and a.kind = 'rooms'
-                and a.month_from > grid.last_month
-                and a.month_from <= grid.month
-        ) as rooms_change,
-        coalesce(
-            (
-                select max(a.value) from assumptions as a
-                where
-                    a.scenario = grid.scenario
-                    and a.municipality_code = grid.municipality_code
-                    and a.kind = 'persons_per_room'
-            ),
-            {{ var('housing_persons_per_room') }}
-        ) as persons_per_room,
+        coalesce(covering.scenario_arrivals, baseline.arrivals) as arrivals,
+        covering.outflow_entries,
+        covering.scenario_rate,
+        covering.outflow_count,
+        room_changes.rooms_change,
+        coalesce(norms.persons_per_room, {{ var('housing_persons_per_room') }})
+            as persons_per_room,
         baseline.outflow_rate as baseline_rate,
 
     from grid
+    inner join covering
+        on
+            grid.scenario = covering.scenario
+            and grid.municipality_code = covering.municipality_code
+            and grid.step = covering.step
+    inner join room_changes
+        on
+            grid.scenario = room_changes.scenario
+            and grid.municipality_code = room_changes.municipality_code
+            and grid.step = room_changes.step
+    left join norms
+        on grid.scenario = norms.scenario and grid.municipality_code = norms.municipality_code
     left join baseline on grid.municipality_code = baseline.municipality_code
 
 ),
