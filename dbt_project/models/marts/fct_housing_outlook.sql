@@ -21,7 +21,12 @@ with recursive
 
 history as (
 
-    select month, municipality_code, housed, rooms, moved_to_permanent
+    select
+        month,
+        municipality_code,
+        housed,
+        rooms,
+        moved_to_permanent
     from {{ ref('fct_housing_municipality') }}
 
 ),
@@ -34,7 +39,9 @@ assumptions as (
 
 latest as (
 
-    select municipality_code, max(month) as last_month
+    select
+        municipality_code,
+        max(month) as last_month
     from history
     group by municipality_code
 
@@ -42,7 +49,11 @@ latest as (
 
 start as (
 
-    select history.municipality_code, history.month, history.housed, history.rooms
+    select
+        history.municipality_code,
+        history.month,
+        history.housed,
+        history.rooms
     from history
     inner join latest
         on
@@ -91,9 +102,13 @@ baseline as (
 
 scenarios as (
 
-    select distinct scenario, title, municipality_code, description
+    select distinct
+        assumptions.scenario,
+        assumptions.title,
+        assumptions.municipality_code,
+        assumptions.description
     from assumptions
-    where municipality_code in (select municipality_code from start)
+    where assumptions.municipality_code in (select start.municipality_code from start)
     union all
     select
         'baseline' as scenario,
@@ -172,15 +187,18 @@ room_changes as (
             grid.scenario = a.scenario
             and grid.municipality_code = a.municipality_code
             and a.kind = 'rooms'
-            and a.month_from > grid.last_month
-            and a.month_from <= grid.month
+            and grid.last_month < a.month_from
+            and grid.month >= a.month_from
     group by grid.scenario, grid.municipality_code, grid.step
 
 ),
 
 norms as (
 
-    select scenario, municipality_code, max(value) as persons_per_room
+    select
+        scenario,
+        municipality_code,
+        max(value) as persons_per_room
     from assumptions
     where kind = 'persons_per_room'
     group by scenario, municipality_code
@@ -278,9 +296,9 @@ assessed as (
         rates.outflow_count,
         projected.moved_to_permanent,
         projected.housed,
+        rates.persons_per_room,
         start.rooms + rates.rooms_change as rooms,
         (start.rooms + rates.rooms_change) * rates.persons_per_room as capacity,
-        rates.persons_per_room,
 
     from rates
     inner join projected
