@@ -67,7 +67,6 @@ RELATIVE = ("relative_change_max", "relative_change_min")
 AVERAGE = ("monthly_average_min", "monthly_average_max")
 TARGET_TYPES = (*RELATIVE, *AVERAGE, "follow", "qualitative")
 GOAL_ID = re.compile(r"[0-9]{1,2}|[a-z]")
-_MONTH = re.compile(r"\d{4}-\d{2}")
 DEFAULT_PLAN_YEAR = 2019
 
 
@@ -127,7 +126,7 @@ def _rows(path: Path, text: str) -> list[tuple[int, dict]]:
 
 def _period(text: str) -> tuple[Month, Month] | None:
     parts = text.split("/")
-    if len(parts) > 2 or not all(_MONTH.fullmatch(p.strip()) for p in parts):
+    if len(parts) > 2:
         return None
     try:
         months = [Month.parse(p.strip()) for p in parts]

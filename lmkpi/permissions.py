@@ -7,7 +7,8 @@ everything it or dbt creates starts that way, and ``private_dir`` tightens a fol
 version created with the default umask.
 
 What is published for analysts (``warehouse/``, ``reports/``) is readable by one group,
-``LMKPI_PUBLISH_GROUP`` (default: the owner's own group): folders 0750, files 0640.
+``LMKPI_PUBLISH_GROUP`` (default: the owner's own group): folders 0750, files 0640; the
+home itself is 0710, so the group can pass through to them without listing the home.
 """
 
 import grp
@@ -18,6 +19,7 @@ from pathlib import Path
 PRIVATE_UMASK = 0o077
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 SHARED_DIR, SHARED_FILE = 0o750, 0o640
+PASSAGE_DIR = 0o710  # the home: the group may pass through to warehouse/ and reports/ only
 
 
 def private_umask() -> None:
@@ -47,6 +49,17 @@ def share(path: Path, group: str | None = None) -> Path:
     """Make ``path`` readable by the publish group (a folder: also listable)."""
     is_dir = stat.S_ISDIR(path.lstat().st_mode)
     path.chmod(SHARED_DIR if is_dir else SHARED_FILE)
+    gid = group_id(group)
+    if gid != -1:
+        os.chown(path, -1, gid)
+    return path
+
+
+def passage_dir(path: Path, group: str | None = None) -> Path:
+    """A folder the publish group may pass through but not list (``$LMKPI_HOME``: without
+    it the group could not reach the shared folders below; the private ones stay 0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(PASSAGE_DIR)
     gid = group_id(group)
     if gid != -1:
         os.chown(path, -1, gid)

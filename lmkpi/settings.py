@@ -337,9 +337,9 @@ class Settings:
         """The home's folders, person-level ones owner-only, published ones group-readable
         (lmkpi.permissions); folders an older version made with the default umask are
         tightened."""
-        from lmkpi.permissions import private_dir, shared_dir
+        from lmkpi.permissions import passage_dir, private_dir, shared_dir
 
-        self.home.mkdir(parents=True, exist_ok=True)
+        passage_dir(self.home, self.publish_group)
         for d in (
             self.landing_dir,
             self.archive_dir,

@@ -42,6 +42,7 @@ def test_person_level_data_is_the_owners_only_and_the_warehouse_the_groups(
             if stat.S_IMODE(mode) & 0o077:
                 loose.append(f"{path.relative_to(home)} {stat.S_IMODE(mode):o}")
     assert not loose, loose
+    assert stat.S_IMODE(home.stat().st_mode) == 0o710  # the group passes through to:
     assert stat.S_IMODE((home / "warehouse").stat().st_mode) == 0o750
     assert stat.S_IMODE((home / "warehouse" / "lmkpi.duckdb").stat().st_mode) == 0o640
     versions = list((home / "warehouse" / "versions").glob("*.duckdb"))
