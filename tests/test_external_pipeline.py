@@ -3,6 +3,7 @@ the latest the default, a revision visible only in the latest, the reconciliatio
 municipality's own figures, and Statbank's population as the denominator."""
 
 import duckdb
+import polars as pl
 import pytest
 
 from lmkpi.months import Month
@@ -144,3 +145,66 @@ def test_vintages_reconciliation_and_population(lmkpi_home, dbt_manifest):
     assert cells["rate-total-rank"] == f"{rates['municipality'][4]} af 98"
     text = page.visible_text(files.html.read_text(encoding="utf-8"))
     assert "Kilde: Lyngby-Taarbæks egne data" in text and "Jobindsats (ptva02, hentet" in text
+
+
+def test_a_csv_export_and_the_v3_json_answer_load_to_identical_rows():
+    """PTVA02 as exported from jobindsats.dk (BOM, CRLF, ';', Danish thousands separators and
+    decimal commas, '..' for a hidden value) and as the API v3 answers it (columns, rows;
+    numbers as JSON numbers or Danish strings, the same marks) give the same observations
+    (line numbers aside: the export's count its header line)."""
+    import json
+    from datetime import date
+
+    from lmkpi.external.read import read_external
+    from lmkpi.external.specs import spec_for
+
+    spec = spec_for("jobindsats", "ptva02")
+    header = [
+        "Område",
+        "Periode",
+        "Ydelsesgrupper",
+        "Offentligt forsørgede: Antal personer",
+        "Offentligt forsørgede: Antal fuldtidspersoner",
+    ]
+    csv_rows = [
+        "Lyngby-Taarbæk;2019M03;A-dagpenge mv.;712;598,4",
+        "Hele landet;2019M03;A-dagpenge mv.;101.402;82.211,7",
+        "RAR Hovedstaden;2019M03;Kontanthjælp mv.;..;..",
+        "Lyngby-Taarbæk;2019M04;Sygedagpenge mv.;1.655;1.471,25",
+    ]
+    exported = ("\ufeff" + "\r\n".join([";".join(header), *csv_rows]) + "\r\n").encode()
+    answer = json.dumps(
+        {
+            "columns": header,
+            "rows": [
+                ["Lyngby-Taarbæk", "2019M03", "A-dagpenge mv.", 712, 598.4],
+                ["Hele landet", "2019M03", "A-dagpenge mv.", 101402, 82211.7],
+                ["RAR Hovedstaden", "2019M03", "Kontanthjælp mv.", "..", ".."],
+                ["Lyngby-Taarbæk", "2019M04", "Sygedagpenge mv.", "1.655", "1.471,25"],
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
+    vintage = date(2019, 5, 20)
+    from_csv = read_external(spec, exported, "ptva02_2019-05-20.csv", "csv", vintage)
+    from_json = read_external(spec, answer, "ptva02_2019-05-20.json", "json", vintage)
+    assert (
+        (from_csv.rows_read, from_csv.rows_loaded)
+        == (4, 4)
+        == (
+            from_json.rows_read,
+            from_json.rows_loaded,
+        )
+    )
+    assert from_csv.rejects.is_empty() and from_json.rejects.is_empty()
+    content = [c for c in from_csv.frame.columns if c != "line_number"]
+    assert (
+        from_csv.frame.select(content)
+        .sort(content)
+        .equals(from_json.frame.select(content).sort(content))
+    )
+    assert from_csv.frame["line_number"].min() == 2 and from_json.frame["line_number"].min() == 1
+    values = from_csv.frame.filter(pl.col("value").is_not_null())["value"].to_list()
+    assert 82211.7 in values and 1471.25 in values and 101402 in values
+    hidden = from_csv.frame.filter(pl.col("value").is_null())
+    assert hidden.height == 2 and set(hidden["value_flag"]) == {".."}  # null, the mark kept
