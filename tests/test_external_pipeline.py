@@ -146,6 +146,23 @@ def test_vintages_reconciliation_and_population(lmkpi_home, dbt_manifest):
     text = page.visible_text(files.html.read_text(encoding="utf-8"))
     assert "Kilde: Lyngby-Taarbæks egne data" in text and "Jobindsats (ptva02, hentet" in text
 
+    # A bad new vintage (an area Jobindsats does not have) fails the load, naming file,
+    # column and value, and leaves the published warehouse exactly as it was.
+    before = warehouse.read_bytes()
+    bad = settings.landing_dir / "jobindsats" / "ptva02_2019-05-20.csv"
+    good = sorted(bad.parent.glob("ptva02_*.csv"))[-1].read_text(encoding="utf-8-sig")
+    header, first, *_ = good.splitlines()
+    bad.write_text(
+        "\ufeff" + header + "\r\n" + first.replace(first.split(";")[0], "Atlantis", 1) + "\r\n",
+        encoding="utf-8",
+    )
+    outcome = run_monthly_load(settings, Month(2019, 3), Month(2019, 3), triggered_by="test")
+    assert not outcome.success
+    assert "ptva02_2019-05-20.csv" in " ".join(outcome.errors) and "Atlantis" in " ".join(
+        outcome.errors
+    )
+    assert warehouse.read_bytes() == before
+
 
 def test_a_csv_export_and_the_v3_json_answer_load_to_identical_rows():
     """PTVA02 as exported from jobindsats.dk (BOM, CRLF, ';', Danish thousands separators and
