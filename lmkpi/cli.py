@@ -341,9 +341,9 @@ STATUS_QUERY = """
            validation_summary, message
     from audit.load_audit
     where (? is null or source = ?) and (? is null or month = ?)
-    -- one row per source, month and table (the file name without its date: ydelser, ptva02)
+    -- one row per source, month and table (the file name's first part: ydelser, ptva02)
     qualify row_number() over (
-        partition by source, month, regexp_replace(file_name, '_[0-9]{4}-[0-9]{2}.*$', '')
+        partition by source, month, split_part(file_name, '_', 1)
         order by started_at desc
     ) = 1
     order by source, month, file_name
