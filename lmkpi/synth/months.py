@@ -9,11 +9,11 @@ NEVER = np.int32(2**30)  # a timer that never fires
 
 
 def month_index(label: str) -> int:
-    """`"2018-10"` -> months since 1970-01."""
-    year, month = label.split("-")
-    if len(year) != 4 or not 1 <= int(month) <= 12:
-        raise ValueError(f"not a YYYY-MM month: {label!r}")
-    return (int(year) - 1970) * 12 + int(month) - 1
+    """`"2018-10"` -> months since 1970-01 (parsed by lmkpi.months.Month: MonthError if not)."""
+    from lmkpi.months import Month
+
+    month = Month.parse(label)
+    return (month.year - 1970) * 12 + month.month - 1
 
 
 def month_label(index: int) -> str:
