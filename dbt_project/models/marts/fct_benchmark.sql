@@ -19,6 +19,10 @@
     population of any municipality of the area is missing. The rank (1 = best, by the
     measure's direction in dim_kpi_measure) is among the municipalities with data that month
     (the 98 on national data): shares are ranked on the share, levels on share_of_population.
+    An area of several municipalities with data for only one of them is left out (it would
+    be that municipality again); comparisons with areas from published aggregates are in
+    fct_benefit_benchmark and fct_joblog_benchmark (source, vintage). Every row here is
+    built from person-level extracts (source = 'person').
     Incremental over the partition window.
 -#}
 with
@@ -120,6 +124,18 @@ area_members as (
 
 ),
 
+area_sizes as (
+
+    select
+        area_type,
+        area_scheme,
+        area_name,
+        count(*) as members,
+    from area_members
+    group by area_type, area_scheme, area_name
+
+),
+
 area_totals as (
 
     select
@@ -181,6 +197,14 @@ beside as (
             and area_totals.measure = measures.measure
             and municipality_areas.municipality_code = measures.municipality_code
     left join catalogue on area_totals.measure = catalogue.measure
+    inner join area_sizes
+        on
+            area_totals.area_type = area_sizes.area_type
+            and area_totals.area_scheme = area_sizes.area_scheme
+            and area_totals.area_name = area_sizes.area_name
+    -- an area of several municipalities is compared only when two or more have data (with
+    -- person-level data for one municipality, "the cluster" would be that municipality)
+    where area_totals.municipalities_with_data >= 2 or area_sizes.members = 1
 
 ),
 
@@ -235,6 +259,7 @@ final as (
         cast(
             case when area_type = 'municipality' then ranked_municipalities end as bigint
         ) as ranked_municipalities,
+        cast('person' as varchar) as source,
 
     from ranked
 
