@@ -77,3 +77,21 @@ def test_a_symlink_among_copied_deliveries_refuses_the_whole_copy(lmkpi_home, tm
     assert result.returncode == 2 and "not_a_regular_file" not in result.stdout
     assert "symbolic link" in result.stderr
     assert not (get_settings().landing_dir / "ydelser" / "ydelser_2019-03.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("kommunekode", "'kommunekode'"),
+        ("Ydelse kode", "'Ydelse kode'"),
+        ("010190-1290", None),  # a CPR number as a header (a file without its header line)
+        ("Kongevejen 200, v/ 0101901290", None),
+        ("1234567890", None),  # data, not a name
+        ("x" * 40, None),  # longer than any column name
+        ("navn\x00", None),
+    ],
+)
+def test_a_header_name_is_echoed_only_when_it_looks_like_a_column_name(name, shown):
+    from lmkpi.ingest.errors import column_label
+
+    assert column_label(name) == (shown or "(a column name that is not shown)")
