@@ -22,6 +22,7 @@ from dataclasses import replace
 import polars as pl
 
 from lmkpi.contracts import CONTRACTS, REJECT_SCHEMA, ROW_RULES, output_schema
+from lmkpi.ingest.errors import CPR_LIKE
 from lmkpi.months import Month
 from lmkpi.quality.derived import FLAG_INPUTS, derive
 from lmkpi.quality.profile import (
@@ -38,7 +39,7 @@ from lmkpi.settings import QualityConfig
 
 log = logging.getLogger(__name__)
 
-_CPR_LIKE = re.compile(r"\d{6}[- ]?\d{4}|\d{9,}")
+_CPR_LIKE = re.compile(CPR_LIKE)  # the one pattern of lmkpi.ingest.errors
 
 
 def _safe(text: str) -> str:
