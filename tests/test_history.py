@@ -176,7 +176,7 @@ def test_a_report_renders_again_as_it_was_after_a_restatement(lmkpi_home, tmp_pa
     line = next(
         row.split("\t")
         for row in listed.stdout.splitlines()
-        if row.startswith("fct_goal_indicators\tgoal_id=1, month=2019-01-01,")
+        if row.startswith("fct_goal_indicators\tplan_year=2019, goal_id=1, month=2019-01-01,")
         and "\tvalue\t" in row
     )
     assert float(line[3]) == pytest.approx(then, rel=1e-5)
