@@ -293,6 +293,8 @@ def _as_of(schema: str, name: str, columns: list[str], publication_id: int) -> s
 def as_of(warehouse_db: Path, reference: str, target: Path) -> int:
     """Write the published tables of publication ``reference`` into a new DuckDB file
     ``target`` (schemas marts, audit and meta as that publication had them); return its id."""
+    if not Path(warehouse_db).is_file():
+        raise PublicationNotFound(f"nothing is published at {warehouse_db}; run lmkpi load first")
     if target.exists():
         target.unlink()
     with connect(target) as con:
