@@ -496,8 +496,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.as_of:  # the tables of that publication, rebuilt from the history
             from lmkpi.warehouse.history import as_of
 
-            settings.work_dir.mkdir(parents=True, exist_ok=True)
-            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=settings.work_dir)))
+            # aggregates only (what was published), in a private temporary folder
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lmkpi-as-of-")))
             warehouse = scratch / "as_of.duckdb"
             publication = as_of(settings.warehouse_db, args.as_of, warehouse)
             folder = f"as_of_publication_{publication}"
