@@ -145,6 +145,8 @@ def test_vintages_reconciliation_and_population(lmkpi_home, dbt_manifest):
     assert cells["rate-total-rank"] == f"{rates['municipality'][4]} af 98"
     text = page.visible_text(files.html.read_text(encoding="utf-8"))
     assert "Kilde: Lyngby-Taarbæks egne data" in text and "Jobindsats (ptva02, hentet" in text
+    # the Jobloggen table, both its charts and the ranking each say where they come from
+    assert text.count("Jobindsats (jobloggen, hentet") >= 4, text.count("jobloggen, hentet")
 
     # A bad new vintage (an area Jobindsats does not have) fails the load, naming file,
     # column and value, and leaves the published warehouse exactly as it was.

@@ -229,6 +229,7 @@ def joblog_section(
             f"Fordeling på smileys, {month_name(latest)}",
             lambda: charts.stacked_shares(bar_rows, parts),
             alt="Fordelingen på grøn, lysegrøn og rød for kommunen og hele landet.",
+            note=source_note(frame.filter(pl.col("month") == latest), name) or None,
         )
     )
 
@@ -255,6 +256,7 @@ def joblog_section(
                 percent=True,
             ),
             alt="Andelen røde pr. måned for kommunen og hele landet.",
+            note=source_note(frame.filter(pl.col("month").is_in(months)), name) or None,
         )
     )
 
