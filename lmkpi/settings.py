@@ -23,6 +23,8 @@ All state lives under one home folder, ``LMKPI_HOME`` (default ``./data``)::
 | `LMKPI_REQUIRED_SOURCES` | `ydelser` | sources a month cannot be loaded without |
 | `LMKPI_REPORT_MUNICIPALITIES` | `173` | whose reports the reports job renders (or `all`) |
 | `LMKPI_DUCKDB_MEMORY_LIMIT` | `3GB` | DuckDB's memory limit inside dbt (it spills beyond it) |
+| `LMKPI_DBT_WINDOW_MONTHS` | `12` | a longer dbt rebuild runs in windows of this many months |
+| `LMKPI_HISTORY_START` | `2017-01` | the first month of history (read once, at import) |
 | `LMKPI_PUBLISH_GROUP` | (owner's group) | the group that may read the warehouse and reports |
 | `LMKPI_ARCHIVE_RETENTION_MONTHS` | `36` | months of raw deliveries kept in `archive/` |
 | `LMKPI_JOBINDSATS_TOKEN_FILE` / `_TOKEN` | (none) | the Jobindsats API token (lmkpi fetch) |
@@ -39,11 +41,12 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 
 from lmkpi.contracts import SOURCES
 from lmkpi.errors import ConfigurationError
-from lmkpi.months import Month
+from lmkpi.months import Month, MonthError
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,34 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
-HISTORY_START = Month(2017, 1)
+DEFAULT_HISTORY_START = Month(2017, 1)
+EARLIEST_HISTORY_START = Month(2000, 1)
+
+
+def history_start(raw: str) -> Month:
+    """``LMKPI_HISTORY_START`` (YYYY-MM; empty: 2017-01), between 2000-01 and this month."""
+    text = raw.strip()
+    if not text:
+        return DEFAULT_HISTORY_START
+    try:
+        month = Month.parse(text)
+    except MonthError:
+        month = None
+    if month is None or not EARLIEST_HISTORY_START <= month <= Month.of(date.today()):
+        raise ConfigurationError(
+            f"LMKPI_HISTORY_START={raw!r}: give the first month of history as YYYY-MM, "
+            f"from {EARLIEST_HISTORY_START} to this month"
+        )
+    return month
+
+
+HISTORY_START = history_start(os.environ.get("LMKPI_HISTORY_START", ""))
 """The first month of history: the first Dagster partition, the start of dbt's calendar and
-of the default dbt window (written to ``raw.run_window``, which dbt reads)."""
+of the default dbt window (written to ``raw.run_window``, which dbt reads). The one setting
+read at import rather than by ``Settings.from_env``: the Dagster partitions are defined when
+the code location loads. Earlier history (Jobindsats goes back to 2004) needs it set before
+the first load of a home; the BI team sets it once, in the environment of every lmkpi
+process."""
 
 DEFAULT_MEMORY_LIMIT = "3GB"
 
@@ -206,6 +234,15 @@ def _positive(environ: Mapping[str, str], variable: str, default: float) -> floa
     return value
 
 
+def _whole(environ: Mapping[str, str], variable: str, default: int) -> int:
+    raw = environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{variable}={raw!r}: give a whole number of at least 1")
+    return int(raw)
+
+
 def _keep(raw: str) -> int | None:
     """LMKPI_HISTORY_KEEP_PUBLICATIONS: empty or 0 keeps every publication's values."""
     text = raw.strip()
@@ -238,6 +275,7 @@ class Settings:
     sql_memory_limit: str = "2GB"  # bounds of one analyst query (lmkpi sql)
     sql_threads: int = 2
     sql_timeout_s: float = 120.0
+    dbt_window_months: int = 12  # a longer dbt rebuild runs in windows of this many months
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -269,6 +307,7 @@ class Settings:
             ),
             sql_threads=int(_positive(environ, "LMKPI_SQL_THREADS", 2)),
             sql_timeout_s=_positive(environ, "LMKPI_SQL_TIMEOUT_SECONDS", 120.0),
+            dbt_window_months=_whole(environ, "LMKPI_DBT_WINDOW_MONTHS", 12),
         )
         if "home" in overrides:
             overrides["home"] = Path(overrides["home"]).expanduser().resolve()

@@ -407,3 +407,49 @@ def test_audit_of_an_older_working_database_gains_the_new_columns(tmp_path):
         assert con.sql("select load_id, profile_json from audit.load_audit").fetchall() == [
             ("a", None)
         ]
+
+
+def test_month_windows_cut_a_rebuild_into_pieces_of_at_most_n_months():
+    from pipelines.assets.dbt import month_windows
+
+    d = date
+    assert month_windows(d(2018, 11, 1), d(2019, 3, 1), 3) == [
+        (d(2018, 11, 1), d(2019, 2, 1)),
+        (d(2019, 2, 1), d(2019, 3, 1)),
+    ]
+    assert month_windows(d(2019, 1, 1), d(2019, 2, 1), 12) == [(d(2019, 1, 1), d(2019, 2, 1))]
+    assert month_windows(d(2010, 1, 1), d(2020, 1, 1), 12)[-1] == (d(2019, 1, 1), d(2020, 1, 1))
+    assert len(month_windows(d(2010, 1, 1), d(2020, 1, 1), 12)) == 10
+    # the default dbt window when everything is rebuilt ends in 2100: still whole months
+    assert month_windows(d(2019, 12, 1), d(2100, 1, 1), 1200)[0][0] == d(2019, 12, 1)
+
+
+def test_history_start_and_dbt_window_settings_fail_at_once_when_wrong():
+    from lmkpi.errors import ConfigurationError
+    from lmkpi.months import Month
+    from lmkpi.settings import Settings, history_start
+
+    assert history_start("") == Month(2017, 1)
+    assert history_start(" 2010-01 ") == Month(2010, 1)
+    for bad in ("2010", "1999-12", "2999-01", "jan 2010"):
+        with pytest.raises(ConfigurationError, match="LMKPI_HISTORY_START"):
+            history_start(bad)
+    assert Settings.from_env({}).dbt_window_months == 12
+    assert Settings.from_env({"LMKPI_DBT_WINDOW_MONTHS": "3"}).dbt_window_months == 3
+    for bad in ("0", "-2", "six"):
+        with pytest.raises(ConfigurationError, match="LMKPI_DBT_WINDOW_MONTHS"):
+            Settings.from_env({"LMKPI_DBT_WINDOW_MONTHS": bad})
+
+
+def test_an_earlier_history_start_moves_the_first_partition():
+    """LMKPI_HISTORY_START is read when lmkpi is imported: a new process sees it."""
+    code = (
+        "from pipelines.partitions import monthly_partitions as p;"
+        "from lmkpi.settings import HISTORY_START as h;"
+        "print(p.get_first_partition_key(), h)"
+    )
+    env = os.environ | {"LMKPI_HISTORY_START": "2010-01"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["2010-01-01", "2010-01"]
