@@ -50,6 +50,34 @@ DBT_BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
 """dbt's unit tests check SQL logic on fixed inputs, not the month's data: they run in the
 test suite (tests/test_dbt_project.py), not in every load."""
 
+DBT_WINDOW_ARGS = [
+    *["build", "--select", "+tag:monthly", "--exclude", "test_type:unit"],
+    *["--resource-type", "model", "--resource-type", "seed"],
+]
+"""An earlier window of a long rebuild: the month-by-month models (tag ``monthly``) and what
+they read, no tests. The last window runs the whole ``DBT_BUILD_ARGS`` build: every table
+rebuilt over all months and every test over all rows, once."""
+
+
+def month_windows(start: date, end: date, size: int) -> list[tuple[date, date]]:
+    """[start, end) cut into consecutive half-open windows of at most ``size`` months.
+
+    A long rebuild (a backfill, a restatement of years) runs dbt once per window, oldest
+    first: each window's person-level models read the month before it from their own table
+    (the spells carried across windows, as across monthly loads), so memory and sort sizes
+    follow the window, not the history. The last window may be shorter.
+    """
+    last = Month.of(end - timedelta(days=1))
+    windows = []
+    month = Month.of(start)
+    while month <= last:
+        if month.months_until(last) < size:
+            windows.append((month.first_day, end))
+            break
+        windows.append((month.first_day, (month + size).first_day))
+        month = month + size
+    return windows
+
 
 plan_goals = dg.AssetSpec(
     key=["raw", "plan_goals"],
@@ -88,18 +116,19 @@ run_window = dg.AssetSpec(
 )
 
 
-def prepare_dbt_window(work_db: Path, start: date, end: date) -> list[str]:
-    """Write the window [start, end) where the models read it; return the dbt command."""
+def prepare_dbt_window(work_db: Path, start: date, end: date, *, final: bool = True) -> list[str]:
+    """Write the window [start, end) where the models read it; return the dbt command (the
+    whole build, or ``final=False``: an earlier window of a long rebuild)."""
     with connect(work_db) as con:
         set_run_window(con, start, end)
-    return list(DBT_BUILD_ARGS)
+    return list(DBT_BUILD_ARGS if final else DBT_WINDOW_ARGS)
 
 
 @dbt_assets(
     manifest=lmkpi_dbt_project.manifest_path,
     project=lmkpi_dbt_project,
     partitions_def=monthly_partitions,
-    # One dbt invocation per backfill, over the whole window: the models filter [start, end).
+    # One step per backfill; dbt runs over the window in LMKPI_DBT_WINDOW_MONTHS pieces.
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=LmkpiDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
@@ -148,7 +177,24 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
             rebuild.reason,
         )
         t0 = time.perf_counter()
-        args = prepare_dbt_window(settings.work_db, start, end)
+        windows = month_windows(start, end, settings.dbt_window_months)
+        for i, (w_start, w_end) in enumerate(windows[:-1], start=1):
+            # Earlier windows: their events are not the step's (each model is materialized
+            # once, by the last window); a failure raises here and stops the run.
+            label = f"{Month.of(w_start)}..{Month.of(w_end - timedelta(days=1))}"
+            context.log.info(f"dbt window {i}/{len(windows)}: {label}")
+            log.info("dbt window %d/%d: %s", i, len(windows), label)
+            args = prepare_dbt_window(settings.work_db, w_start, w_end, final=False)
+            with quiet_stdout(log, "dbt"):
+                dbt.cli(
+                    [*dbt_child_flags(settings), *args], target_path=settings.dbt_target_dir
+                ).wait()
+        w_start, w_end = windows[-1]
+        if len(windows) > 1:
+            label = f"{Month.of(w_start)}..{Month.of(w_end - timedelta(days=1))}"
+            context.log.info(f"dbt window {len(windows)}/{len(windows)}: {label}, all tests")
+            log.info("dbt window %d/%d: %s, all tests", len(windows), len(windows), label)
+        args = prepare_dbt_window(settings.work_db, w_start, w_end)
         # The dbt target folder is one per home, reused run after run: dbt's partial-parse
         # state lives there (dagster-dbt would otherwise make a new folder for every run).
         invocation = dbt.cli(
