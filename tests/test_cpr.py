@@ -179,3 +179,39 @@ def test_empty_series() -> None:
         "sex",
         "problem",
     ]
+
+
+def _stdlib(number: str, key: bytes) -> str:
+    hexed = hmac.new(key, number.encode(), hashlib.sha256).hexdigest()[:32]
+    return hexed.translate(str.maketrans("0123456789abcdef", "abcdefghijklmnop"))
+
+
+def test_numbers_seen_by_the_previous_call_are_looked_up_not_rehashed(monkeypatch) -> None:
+    """A backfill reads the same people month after month: the previous call's pseudonyms
+    are reused (only new numbers are hashed), and the result is the same as hashing all."""
+    from lmkpi.ingest import cpr
+
+    cpr._RECENT.__init__()
+    hashed: list[int] = []
+    real = cpr._pseudonyms_for_numbers
+
+    def counting(numbers, key):  # noqa: ANN001, ANN202
+        hashed.append(len(numbers))
+        return real(numbers, key)
+
+    monkeypatch.setattr(cpr, "_pseudonyms_for_numbers", counting)
+    march = ["0101901235", "2302851118", "0101901235", "1512804321"]
+    april = ["1512804321", None, "3112991234", "0101901235", "1512804321"]
+    first = pseudonymise(pl.Series(march), KEY)
+    second = pseudonymise(pl.Series(april), KEY)
+    assert hashed == [3, 1]  # March's 3 distinct numbers; in April only 3112991234 is new
+    assert first.to_list() == [_stdlib(n, KEY) for n in march]
+    assert second.to_list() == [None if n is None else _stdlib(n, KEY) for n in april]
+    # Another key never reuses the first key's pseudonyms: everything is hashed again.
+    other = pseudonymise(pl.Series(april), OTHER_KEY)
+    assert hashed == [3, 1, 3]
+    assert other.to_list() == [None if n is None else _stdlib(n, OTHER_KEY) for n in april]
+    # Numbers absent from the previous call but seen before it are hashed again, correctly.
+    again = pseudonymise(pl.Series(march), OTHER_KEY)
+    assert again.to_list() == [_stdlib(n, OTHER_KEY) for n in march]
+    assert hashed[-1] == 1  # 2302851118: only in March; 0101901235, 1512804321 were in April

@@ -180,17 +180,55 @@ def _pseudonyms_for_numbers(numbers: np.ndarray, key: bytes) -> pl.Series:
     return pl.Series("person_key", array.cast(pa.binary()).cast(pa.string()), dtype=pl.Utf8)
 
 
+class _RecentPseudonyms:
+    """The pseudonyms of the previous call in this process, for one key.
+
+    A backfill reads month after month of the same people (most persons on benefits this
+    month were on them last month), so the distinct numbers of a month are looked up among
+    the last month's first and only the new ones are hashed: about a tenth of them. Held in
+    this process's memory only (never written, logged or kept across processes), under a
+    digest of the key, and replaced by each call: memory stays one month's persons.
+    """
+
+    def __init__(self) -> None:
+        self.key_digest: bytes | None = None
+        self.numbers = np.empty(0, dtype=np.int64)  # sorted (np.unique)
+        self.keys = pl.Series("person_key", [], dtype=pl.Utf8)
+
+    def lookup(self, distinct: np.ndarray, key: bytes) -> pl.Series:
+        """Pseudonyms of `distinct` (sorted, unique Int64 numbers), in its order."""
+        digest = hashlib.sha256(b"lmkpi-recent-pseudonyms" + bytes(key)).digest()
+        if digest != self.key_digest or len(self.numbers) == 0:
+            keys = _pseudonyms_for_numbers(distinct, key)
+        else:
+            at = np.minimum(np.searchsorted(self.numbers, distinct), len(self.numbers) - 1)
+            known = self.numbers[at] == distinct
+            keys = self.keys.gather(pl.Series(at)).set(pl.Series(~known), None)
+            if not known.all():
+                new = _pseudonyms_for_numbers(distinct[~known], key)
+                keys = keys.scatter(pl.Series(np.flatnonzero(~known)), new)
+        self.key_digest, self.numbers, self.keys = digest, distinct, keys
+        return keys.alias("person_key")
+
+
+_RECENT = _RecentPseudonyms()
+
+
 def pseudonymise_numbers(numbers: pl.Series, key: bytes) -> pl.Series:
     """Pseudonyms for valid CPR numbers as Int64 (from `cpr_stages`); nulls stay null.
 
-    Each distinct number is hashed once (np.unique), then the pseudonyms are gathered
-    back into row order.
+    Each distinct number is hashed once (np.unique; numbers the previous call of this
+    process saw are looked up instead: `_RecentPseudonyms`), then the pseudonyms are
+    gathered back into row order.
     """
     check_key(key)
     numbers = numbers.cast(pl.Int64)
     present = numbers.drop_nulls()
     distinct, inverse = np.unique(present.to_numpy(), return_inverse=True)
-    keys = _pseudonyms_for_numbers(distinct, key).gather(pl.Series(inverse.ravel()))
+    if len(distinct) == 0:
+        keys = pl.Series("person_key", [], dtype=pl.Utf8)
+    else:
+        keys = _RECENT.lookup(distinct, key).gather(pl.Series(inverse.ravel()))
     if present.len() == numbers.len():
         return keys
     positions = numbers.is_not_null().arg_true()
