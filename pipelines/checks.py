@@ -1,11 +1,16 @@
 """The great-expectations outcomes of a load as Dagster asset checks on the ingest asset.
 
-One check per rule of the source's suite (``lmkpi.quality.check_catalogue``), plus two
-grouped checks for the reader's own rules: ``file_accepted`` (the whole-file rules: a refused
-file fails the step itself, naming the rule) and ``reader_row_rules`` (rows the reader
-rejected: unparsable CPR numbers, dates, numbers, codes). Grouping them keeps the run's event
-log small: every check costs Dagster two stored events per run (planned and evaluated),
-about 30 ms each on SQLite, and the reader's 30-odd rules would double the count.
+Four grouped checks per source: ``suite_critical`` and ``suite_warnings`` (the rules of the
+source's great-expectations suite, ``lmkpi.quality.check_catalogue``, by severity; info
+rules go with the warnings), and two for the reader's own rules: ``file_accepted`` (the
+whole-file rules: a refused file fails the step itself, naming the rule) and
+``reader_row_rules`` (rows the reader rejected: unparsable CPR numbers, dates, numbers,
+codes). Each check's metadata holds every rule of its group with its outcome
+(``rule_results``), and every rule's result is a row of ``audit.check_results``.
+
+Why grouped: Dagster stores three events per check per run (planned, evaluated, the step
+output), about 30 ms each on SQLite. One check per rule was 86 checks for the three sources,
+~260 of the ~550 events of a run; grouped they are 12 (docs/benchmarks.md).
 
 Critical rules are blocking: when one fails, nothing downstream of the ingest runs. Metadata
 is what a person can act on: rule, column, count and share of failing rows, example line
@@ -35,6 +40,21 @@ GROUPED_CHECKS = {
 }
 
 
+SUITE_CHECKS = {
+    "critical": (
+        "suite_critical",
+        "the critical rules of the source's great-expectations suite (expectations/); a "
+        "failure blocks the month: nothing of it is loaded or published",
+    ),
+    "warning": (
+        "suite_warnings",
+        "the warning and info rules of the source's great-expectations suite; the month "
+        "loads, and a failure stays visible in the report and in audit.check_results",
+    ),
+}
+SUITE_CHECKS["info"] = SUITE_CHECKS["warning"]
+
+
 @dataclass
 class _Check:
     severity: str
@@ -42,24 +62,38 @@ class _Check:
     rules: set[str] = field(default_factory=set)
 
 
-def check_name(rule: str) -> str:
+def check_name(rule: str, severity: str) -> str:
     """The asset check a rule's outcome is reported under."""
     for name, (_, _, rules) in GROUPED_CHECKS.items():
         if rule in rules:
             return name
-    return rule
+    return SUITE_CHECKS[severity][0]
 
 
 def _catalogue(source: str) -> dict[str, _Check]:
     from lmkpi.quality import check_catalogue
 
     checks: dict[str, _Check] = {}
-    for rule, severity, description in check_catalogue(source):
-        name = check_name(rule)
+    for rule, severity, _ in check_catalogue(source):
+        name = check_name(rule, severity)
         if name in GROUPED_CHECKS:
-            severity, description, _ = GROUPED_CHECKS[name]
-        checks.setdefault(name, _Check(severity, description)).rules.add(rule)
+            group_severity, description, _ = GROUPED_CHECKS[name]
+        else:
+            group_severity = "critical" if severity == "critical" else "warning"
+            description = SUITE_CHECKS[severity][1]
+        checks.setdefault(name, _Check(group_severity, description)).rules.add(rule)
     return checks
+
+
+def _rule_table(found: list) -> dg.MetadataValue:  # (month, outcome) pairs
+    """Every rule of the group, per month: outcome and failing rows (never values)."""
+    lines = ["| month | rule | outcome | failing rows | share |", "|---|---|---|---:|---:|"]
+    for month, e in sorted(found, key=lambda f: (str(f[0]), f[1].success, f[1].rule)):
+        lines.append(
+            f"| {month} | {e.rule} | {'passed' if e.success else 'FAILED'} "
+            f"| {e.unexpected_count} | {e.unexpected_share:.2%} |"
+        )
+    return dg.MetadataValue.md("\n".join(lines))
 
 
 def check_specs(source: str, asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
@@ -86,7 +120,13 @@ def check_results(source: str, outcomes: list[LoadOutcome]) -> list[dg.AssetChec
             if e.rule in check.rules
         ]
         failed = [(m, e) for m, e in found if not e.success]
-        metadata: dict = {"severity": check.severity, "months_checked": len({m for m, _ in found})}
+        metadata: dict = {
+            "severity": check.severity,
+            "months_checked": len({m for m, _ in found}),
+            "rules_checked": len({e.rule for _, e in found}),
+        }
+        if found:
+            metadata["rule_results"] = _rule_table(found)
         if failed:
             metadata |= {
                 "rules": ", ".join(sorted({e.rule for _, e in failed})),
@@ -99,7 +139,7 @@ def check_results(source: str, outcomes: list[LoadOutcome]) -> list[dg.AssetChec
                         for m, e in failed
                     )
                 ),
-                "message": failed[0][1].message,
+                "message": _messages(failed),
             }
         elif not found:
             metadata["note"] = "did not apply to this load (no rows reached the rule)"
@@ -111,7 +151,15 @@ def check_results(source: str, outcomes: list[LoadOutcome]) -> list[dg.AssetChec
                 if check.severity == "critical"
                 else dg.AssetCheckSeverity.WARN,
                 metadata=metadata,
-                description=failed[0][1].message if failed else None,
+                description=_messages(failed) if failed else None,
             )
         )
     return results
+
+
+def _messages(failed: list) -> str:
+    """``rule: message`` of each failed rule (first month it failed in), in rule order."""
+    first: dict[str, str] = {}
+    for _, e in failed:
+        first.setdefault(e.rule, e.message)
+    return "; ".join(f"{rule}: {message}" for rule, message in sorted(first.items()))

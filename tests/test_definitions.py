@@ -108,3 +108,32 @@ def test_dbt_version_without_a_subprocess_matches_the_dbt_we_run():
     core = re.search(r"installed:\s*(\d+\.\d+\.\d+)", out.stdout)
     assert core and str(resource._cli_version) == core.group(1)
     assert resource._cli_version.major == 1  # dbt-core, not the fusion engine
+
+
+def test_each_source_has_four_grouped_checks_with_every_rule_in_them(dbt_manifest):
+    """Issue 18: one check per suite severity (plus the reader's two), not one per rule: a
+    check costs three stored Dagster events per run."""
+    from lmkpi.quality import check_catalogue
+    from pipelines.checks import check_results
+    from pipelines.definitions import defs
+
+    repo = defs.get_repository_def()
+    graph = repo.asset_graph
+    checks = {
+        (k.asset_key.to_user_string(), k.name): graph.get_check_spec(k).blocking
+        for k in graph.asset_check_keys
+        if k.asset_key.path[0] == "raw"
+    }
+    for source in ("ydelser", "joblog", "indkvartering"):
+        mine = {name: b for (asset, name), b in checks.items() if asset == f"raw/{source}"}
+        assert mine == {
+            "suite_critical": True,
+            "file_accepted": True,
+            "suite_warnings": False,
+            "reader_row_rules": False,
+        }, source
+        # no rule falls outside the groups: every one is in exactly one check's results
+        results = check_results(source, [])
+        assert {r.check_name for r in results} == set(mine)
+        assert all(r.passed for r in results)  # nothing checked, nothing failed
+    assert len(check_catalogue("ydelser")) > 40

@@ -254,6 +254,26 @@ def test_failing_critical_check_blocks_only_that_month(lmkpi_home, dbt_manifest)
             and e.event_log_entry.dagster_event.asset_key == dg.AssetKey(["raw", "ydelser"])
         }
     assert materialized == {"2019-03-01"}
+    # One blocking check for the suite's critical rules; every rule's outcome in its metadata.
+    evaluations = {
+        e.event_log_entry.dagster_event.event_specific_data.check_name: (
+            e.event_log_entry.dagster_event.event_specific_data
+        )
+        for e in events
+        if e.event_log_entry.dagster_event
+        and e.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_log_entry.dagster_event.asset_key == dg.AssetKey(["raw", "ydelser"])
+    }
+    assert set(evaluations) == {
+        "suite_critical",
+        "suite_warnings",
+        "file_accepted",
+        "reader_row_rules",
+    }
+    critical = evaluations["suite_critical"]
+    assert not critical.passed and "overlap" in critical.description
+    table = critical.metadata["rule_results"].value
+    assert "| 2019-04 |" in table and "FAILED" in table and "| 2019-03 |" in table
 
     # The next month loads and publishes; April stays out until it is re-delivered.
     write_ydelser(settings.landing_dir, "2019-05", APRIL_2019)

@@ -17,7 +17,7 @@ import duckdb
 
 from lmkpi.errors import DeliveryError, LmkpiError, MissingDelivery
 from lmkpi.ingest import FileRejected, find_delivery
-from lmkpi.load import LoadOutcome, load_delivery, refuse
+from lmkpi.load import LoadOutcome, load_delivery, refuse, release_memory
 from lmkpi.logs import Progress
 from lmkpi.months import Month
 from lmkpi.warehouse.db import connect, writer_lock
@@ -118,6 +118,7 @@ def ingest_source(
                     force=context.run.tags.get("lmkpi/force") == "true",
                 )
                 outcomes.append(outcome)
+                release_memory()  # a long backfill stays at one month's memory
                 record = outcome.record
                 blocked = record.outcome == "blocked"
                 (context.log.error if blocked else context.log.info)(
@@ -177,16 +178,20 @@ def _blocked(
     failed = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     months = ", ".join(str(o.month) for o in blocked)
     summaries = [o.report_path for o in blocked if o.report_path]
+    rules = sorted({e.rule for o in blocked if o.report for e in o.report.blocking})
     metadata = _outcomes_metadata(blocked) | {
         "source": source,
         "blocked_months": months,
         "failed_checks": ", ".join(c.check_name for c in failed),
+        "failed_rules": ", ".join(rules),
     }
     if summaries:
         metadata["validation_summary"] = dg.MetadataValue.path(str(summaries[-1]))
+    named = ", ".join(c.check_name for c in failed) or "(see the checks)"
     raise dg.Failure(
-        description=f"{source} {months}: blocked by the failed check "
-        f"{', '.join(c.check_name for c in failed) or '(see the checks)'}; not published",
+        description=f"{source} {months}: blocked by the failed check {named}"
+        + (f" ({', '.join(rules)})" if rules else "")
+        + "; not published",
         metadata=metadata,
         allow_retries=False,
     )
