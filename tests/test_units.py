@@ -434,7 +434,7 @@ def test_history_start_and_dbt_window_settings_fail_at_once_when_wrong():
     for bad in ("2010", "1999-12", "2999-01", "jan 2010"):
         with pytest.raises(ConfigurationError, match="LMKPI_HISTORY_START"):
             history_start(bad)
-    assert Settings.from_env({}).dbt_window_months == 6
+    assert Settings.from_env({}).dbt_window_months == 3
     assert Settings.from_env({"LMKPI_DBT_WINDOW_MONTHS": "3"}).dbt_window_months == 3
     for bad in ("0", "-2", "six"):
         with pytest.raises(ConfigurationError, match="LMKPI_DBT_WINDOW_MONTHS"):
