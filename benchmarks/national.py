@@ -452,16 +452,26 @@ def main() -> int:
     run("validate", "read + validate (3 sources)", [*stage, "validate", *files], args.reps)
 
     # Month 1 on an empty warehouse, end to end through the scheduled job's code path.
-    run(
+    def empty_warehouse(key: str, name: str, at: Path, delivered: Path, month: str):  # noqa: ANN202
+        """`lmkpi load --month` into a fresh home each time; its steps and dbt query time."""
+        run(
+            key,
+            name,
+            [*load, "--month", month],
+            args.reps,
+            before=lambda: fresh_home(at, delivered),
+            run_env=env | {"LMKPI_HOME": str(at)},
+        )
+        steps[key] = last_run_steps(at)
+        return dbt_queries(at)
+
+    queries = empty_warehouse(
         "e2e_month1",
         f"end to end, one national month ({single}), empty warehouse",
-        [*load, "--month", single],
-        args.reps,
-        before=lambda: fresh_home(home_1, landing_1),
-        run_env=env | {"LMKPI_HOME": str(home_1)},
+        home_1,
+        landing_1,
+        single,
     )
-    steps["e2e_month1"] = last_run_steps(home_1)
-    queries = dbt_queries(home_1)
     if queries:
         notes["dbt_query_s"], notes["dbt_nodes"] = queries
     # The stages of it, separately (after an end-to-end run, so tables exist).
@@ -484,17 +494,10 @@ def main() -> int:
     )
 
     # One municipality's month alone, in its own home.
-    run(
-        "e2e_173",
-        f"end to end, {FOCUS} alone, {single}",
-        [*load, "--month", single],
-        args.reps,
-        before=lambda: fresh_home(home_173, landing_173),
-        run_env=env | {"LMKPI_HOME": str(home_173)},
+    queries = empty_warehouse(
+        "e2e_173", f"end to end, {FOCUS} alone, {single}", home_173, landing_173, single
     )
-    steps["e2e_173"] = last_run_steps(home_173)
-    # dbt's time on a month of a few dozen rows: what its nodes cost whatever the data.
-    queries = dbt_queries(home_173)
+    # dbt's time on a month of a few thousand rows: what its nodes cost whatever the data.
     if queries:
         notes["dbt_query_s_173"] = queries[0]
 
@@ -502,12 +505,12 @@ def main() -> int:
         # The last month of the history on an empty warehouse: what month N costs without
         # the history, to compare with month N after N-1.
         if not args.smoke:
-            run(
+            empty_warehouse(
                 "e2e_month_n_alone",
                 f"end to end, month {len(months)} ({last}) alone, empty warehouse",
-                [*load, "--month", last],
-                args.reps,
-                before=lambda: fresh_home(home, landing),
+                home,
+                landing,
+                last,
             )
         # The whole history in one run (the backfill the BI team starts from the UI or
         # `lmkpi load --from --to`), then the last month delivered again on top of the
