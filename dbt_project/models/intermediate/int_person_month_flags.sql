@@ -4,12 +4,18 @@
     Age 16-66 (vars min_age/max_age) at the time, except the refugee population (goal 6 and
     follow-up b: vars refugee_min_age-max_age, residence permit from var refugee_permit_from).
     A person who moves in the month appears under both municipalities.
+
+    Only the months of the run's window (month_window): its one reader, fct_kpi_measures,
+    builds those months, and the filter must sit here, below the group by. Filtering the
+    view's output instead left DuckDB aggregating every month of history (month 24 after 23
+    national months: 31.5 M segments grouped, 4 GB spilled, 28 s; docs/benchmarks.md).
 -#}
 with
 
 segment_days as (
 
     select * from {{ ref('int_segment_month_days') }}
+    where {{ month_window('report_month') }}
 
 ),
 
