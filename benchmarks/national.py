@@ -47,6 +47,17 @@ SOURCES = ("ydelser", "joblog", "indkvartering")
 POPULATION = Path("population") / "population_16_66.csv"  # generate() writes it last
 FOCUS = 173  # the municipality measured alone
 BENCHMARK_KEY = "benchmark-key-not-secret-0123456789"
+ONE_MONTH = (
+    "floor",
+    "read",
+    "validate",
+    "e2e_month1",
+    "ingest",
+    "dbt",
+    "publish",
+    "peer",
+    "e2e_173",
+)
 GIB = 1024  # MiB
 
 
@@ -369,6 +380,12 @@ def main() -> int:
         action="store_true",
         help="loads skip rendering reports and dbt docs after publishing (--smoke does)",
     )
+    parser.add_argument(
+        "--reuse-one-month",
+        metavar="JSON",
+        help="take the one-month rows (floor .. 173 alone) from an earlier run's benchmarks.json "
+        "instead of measuring them again (after a change that only touches the history)",
+    )
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -435,23 +452,6 @@ def main() -> int:
         )
         return results[key]
 
-    # The floor and the data work on month 1: the month "end to end, month 1" loads.
-    run(
-        "floor",
-        "floor (DuckDB alone)",
-        [*stage, "floor", "--file", str(floor_file), "--month", single],
-        args.reps,
-    )
-    run(
-        "read",
-        "read + pseudonymise (ydelser)",
-        [*stage, "read", "--file", str(floor_file)],
-        args.reps,
-    )
-    files = [a for f in month1_files if f.exists() for a in ("--file", str(f))]
-    run("validate", "read + validate (3 sources)", [*stage, "validate", *files], args.reps)
-
-    # Month 1 on an empty warehouse, end to end through the scheduled job's code path.
     def empty_warehouse(key: str, name: str, at: Path, delivered: Path, month: str):  # noqa: ANN202
         """`lmkpi load --month` into a fresh home each time; its steps and dbt query time."""
         run(
@@ -465,41 +465,76 @@ def main() -> int:
         steps[key] = last_run_steps(at)
         return dbt_queries(at)
 
-    queries = empty_warehouse(
-        "e2e_month1",
-        f"end to end, one national month ({single}), empty warehouse",
-        home_1,
-        landing_1,
-        single,
-    )
-    if queries:
-        notes["dbt_query_s"], notes["dbt_nodes"] = queries
-    # The stages of it, separately (after an end-to-end run, so tables exist).
-    for name, cmd in [
-        ("ingest", [*stage, "ingest", "--month", single]),
-        ("dbt", [*stage, "dbt", "--month", single]),
-        ("publish", [*stage, "publish"]),
-    ]:
-        if not args.smoke:  # the same code as the end-to-end run; not worth CI's minutes
-            run(name, f"stage: {name}", cmd, args.reps, run_env=env | {"LMKPI_HOME": str(home_1)})
+    earlier = json.loads(Path(args.reuse_one_month).read_text()) if args.reuse_one_month else None
+    if earlier:  # the one-month rows of an earlier run, said so in the report
+        for key in ONE_MONTH:
+            if key in earlier["results"]:
+                results[key] = Measurement(**earlier["results"][key])
+            if key in earlier["steps"]:
+                steps[key] = earlier["steps"][key]
+        for key in ("dbt_query_s", "dbt_nodes", "dbt_query_s_173"):
+            if key in earlier["notes"]:
+                notes[key] = earlier["notes"][key]
+        notes["one_month_from"] = args.reuse_one_month
+    else:
+        # The floor and the data work on month 1: the month "end to end, month 1" loads.
+        run(
+            "floor",
+            "floor (DuckDB alone)",
+            [*stage, "floor", "--file", str(floor_file), "--month", single],
+            args.reps,
+        )
+        run(
+            "read",
+            "read + pseudonymise (ydelser)",
+            [*stage, "read", "--file", str(floor_file)],
+            args.reps,
+        )
+        files = [a for f in month1_files if f.exists() for a in ("--file", str(f))]
+        run("validate", "read + validate (3 sources)", [*stage, "validate", *files], args.reps)
 
-    # The peer: plain DuckDB ingest + plain dbt build of the same month, fresh each time.
-    run(
-        "peer",
-        f"peer: DuckDB COPY + plain dbt build, {single}",
-        [*stage, "peer", "--month", single, "--landing", str(landing_1)],
-        args.reps,
-        before=lambda: shutil.rmtree(peer_dir, ignore_errors=True),
-        run_env=env | {"LMKPI_HOME": str(peer_dir / "home")},
-    )
+        # Month 1 on an empty warehouse, end to end through the scheduled job's code path.
+        queries = empty_warehouse(
+            "e2e_month1",
+            f"end to end, one national month ({single}), empty warehouse",
+            home_1,
+            landing_1,
+            single,
+        )
+        if queries:
+            notes["dbt_query_s"], notes["dbt_nodes"] = queries
+        # The stages of it, separately (after an end-to-end run, so tables exist).
+        for name, cmd in [
+            ("ingest", [*stage, "ingest", "--month", single]),
+            ("dbt", [*stage, "dbt", "--month", single]),
+            ("publish", [*stage, "publish"]),
+        ]:
+            if not args.smoke:  # the same code as the end-to-end run; not worth CI's minutes
+                run(
+                    name,
+                    f"stage: {name}",
+                    cmd,
+                    args.reps,
+                    run_env=env | {"LMKPI_HOME": str(home_1)},
+                )
 
-    # One municipality's month alone, in its own home.
-    queries = empty_warehouse(
-        "e2e_173", f"end to end, {FOCUS} alone, {single}", home_173, landing_173, single
-    )
-    # dbt's time on a month of a few thousand rows: what its nodes cost whatever the data.
-    if queries:
-        notes["dbt_query_s_173"] = queries[0]
+        # The peer: plain DuckDB ingest + plain dbt build of the same month, fresh each time.
+        run(
+            "peer",
+            f"peer: DuckDB COPY + plain dbt build, {single}",
+            [*stage, "peer", "--month", single, "--landing", str(landing_1)],
+            args.reps,
+            before=lambda: shutil.rmtree(peer_dir, ignore_errors=True),
+            run_env=env | {"LMKPI_HOME": str(peer_dir / "home")},
+        )
+
+        # One municipality's month alone, in its own home.
+        queries = empty_warehouse(
+            "e2e_173", f"end to end, {FOCUS} alone, {single}", home_173, landing_173, single
+        )
+        # dbt's time on a month of a few thousand rows: what its nodes cost whatever the data.
+        if queries:
+            notes["dbt_query_s_173"] = queries[0]
 
     if not args.skip_backfill and len(months) > 1:
         # The last month of the history on an empty warehouse: what month N costs without
@@ -719,6 +754,16 @@ def write_report(
         "of the process or of its largest child; spill = the largest size of DuckDB's "
         "temporary files while it ran (sampled every 0.5 s).",
         "",
+        *(
+            [
+                f"The one-month rows ({', '.join(k for k in ONE_MONTH if k in results)}) are "
+                f"those of an earlier run (`--reuse-one-month {notes['one_month_from']}`); the "
+                "history rows were measured in this one.",
+                "",
+            ]
+            if notes.get("one_month_from")
+            else []
+        ),
         "| measurement | median s | × floor | peak MiB | peak spill MiB | runs |",
         "|---|---:|---:|---:|---:|---:|",
     ]
