@@ -7,8 +7,10 @@ runs that change nothing, loaded through the real pipeline into one home, compar
 table with one backfill of the final files into another.
 """
 
+import logging
 import os
 import random
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -166,10 +168,11 @@ def test_any_history_of_deliveries_gives_the_marts_of_a_clean_load(
 
 
 def test_a_backfill_in_dbt_windows_gives_the_marts_of_one_window(
-    extracts, tmp_path, monkeypatch, dbt_manifest
+    extracts, tmp_path, monkeypatch, dbt_manifest, caplog
 ):
     """LMKPI_DBT_WINDOW_MONTHS cuts a long rebuild into dbt runs of a few months (bounded
-    memory); the spells carried across windows make it the same as one run over all months."""
+    memory); the spells carried across windows make it the same as one run over all months,
+    and each window's months are tested by the window that built them."""
     monkeypatch.setenv("LMKPI_PSEUDONYM_KEY", KEY)
     one, windowed = tmp_path / "one", tmp_path / "windowed"
     for home in (one, windowed):
@@ -178,7 +181,18 @@ def test_a_backfill_in_dbt_windows_gives_the_marts_of_one_window(
     monkeypatch.setenv("LMKPI_DBT_WINDOW_MONTHS", "12")
     _run(one, MONTHS, monkeypatch)
     monkeypatch.setenv("LMKPI_DBT_WINDOW_MONTHS", "3")  # windows 2018-11..2019-01, 2019-02
-    _run(windowed, MONTHS, monkeypatch)
+    with caplog.at_level(logging.INFO, logger="pipelines.assets.dbt"):
+        _run(windowed, MONTHS, monkeypatch)
+    window_lines = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("dbt window 1/2: ")
+    ]
+    assert window_lines[0] == "dbt window 1/2: 2018-11..2019-01"
+    first = re.fullmatch(
+        r"dbt window 1/2: 2018-11\.\.2019-01: "
+        r"(\d+) models and seeds built, (\d+) tests passed \(\d+\.\d s\)",
+        window_lines[1],
+    )
+    assert first and int(first[1]) >= 12 and int(first[2]) >= 16, window_lines
 
     expected, loaded = (
         marts(one / "warehouse" / "lmkpi.duckdb"),

@@ -409,6 +409,52 @@ def test_audit_of_an_older_working_database_gains_the_new_columns(tmp_path):
         ]
 
 
+class _Invocation:
+    """What the dbt asset reads of a finished dbt invocation."""
+
+    def __init__(self, results: list[dict] | None, ok: bool):
+        self.results, self.ok = results, ok
+
+    def get_artifact(self, name: str) -> dict:
+        assert name == "run_results.json"
+        if self.results is None:
+            raise FileNotFoundError(name)
+        return {"results": self.results}
+
+    def is_successful(self) -> bool:
+        return self.ok
+
+
+def test_an_earlier_dbt_window_that_fails_a_test_stops_the_run_naming_window_and_test():
+    import dagster as dg
+
+    from pipelines.assets.dbt import _window_results
+
+    passed = [
+        {"unique_id": "model.lmkpi.fct_kpi_measures", "status": "success", "message": "OK"},
+        {"unique_id": "test.lmkpi.unique_x", "status": "pass", "message": None},
+    ]
+    assert _window_results(_Invocation(passed, ok=True), "2018-11..2019-01") == passed
+    failed = [
+        *passed,
+        {
+            "unique_id": "test.lmkpi.unique_combination_of_columns_fct_kpi_measures_month",
+            "status": "fail",
+            "message": "Got 2 results, configured to fail if != 0",
+        },
+    ]
+    with pytest.raises(dg.Failure) as caught:
+        _window_results(_Invocation(failed, ok=False), "2018-11..2019-01")
+    assert caught.value.description == (
+        "dbt failed in the window 2018-11..2019-01:\n"
+        "test.lmkpi.unique_combination_of_columns_fct_kpi_measures_month: fail: "
+        "Got 2 results, configured to fail if != 0"
+    )
+    assert caught.value.metadata["failed_nodes"].value == 1
+    with pytest.raises(dg.Failure, match="window 2019-02..2019-02:\nsee the dbt log"):
+        _window_results(_Invocation(None, ok=False), "2019-02..2019-02")
+
+
 def test_month_windows_cut_a_rebuild_into_pieces_of_at_most_n_months():
     from pipelines.assets.dbt import month_windows
 

@@ -7,6 +7,7 @@ The window reaches dbt as data (``raw.run_window``, read by macros/month_window.
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -52,11 +53,12 @@ test suite (tests/test_dbt_project.py), not in every load."""
 
 DBT_WINDOW_ARGS = [
     *["build", "--select", "+tag:monthly", "--exclude", "test_type:unit"],
-    *["--resource-type", "model", "--resource-type", "seed"],
+    *["--resource-type", "model", "--resource-type", "seed", "--resource-type", "test"],
+    *["--indirect-selection", "cautious"],  # not the tests that also read an unbuilt model
 ]
-"""An earlier window of a long rebuild: the month-by-month models (tag ``monthly``) and what
-they read, no tests. The last window runs the whole ``DBT_BUILD_ARGS`` build: every table
-rebuilt over all months and every test over all rows, once."""
+"""An earlier window of a long rebuild: the month-by-month models (tag ``monthly``), what they
+read, and their tests, which check the window's months (``meta: month_window``). The last
+window runs the whole ``DBT_BUILD_ARGS`` build: every table, every test."""
 
 
 def month_windows(start: date, end: date, size: int) -> list[tuple[date, date]]:
@@ -177,18 +179,35 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
             rebuild.reason,
         )
         t0 = time.perf_counter()
+        earlier_tests = 0
         windows = month_windows(start, end, settings.dbt_window_months)
         for i, (w_start, w_end) in enumerate(windows[:-1], start=1):
             # Earlier windows: their events are not the step's (each model is materialized
-            # once, by the last window); a failure raises here and stops the run.
+            # once, by the last window); a failed model or test stops the run here.
             label = f"{Month.of(w_start)}..{Month.of(w_end - timedelta(days=1))}"
             context.log.info(f"dbt window {i}/{len(windows)}: {label}")
             log.info("dbt window %d/%d: %s", i, len(windows), label)
             args = prepare_dbt_window(settings.work_db, w_start, w_end, final=False)
+            (settings.dbt_target_dir / "run_results.json").unlink(missing_ok=True)
             with quiet_stdout(log, "dbt"):
-                dbt.cli(
-                    [*dbt_child_flags(settings), *args], target_path=settings.dbt_target_dir
+                earlier = dbt.cli(
+                    [*dbt_child_flags(settings), *args],
+                    target_path=settings.dbt_target_dir,
+                    raise_on_error=False,
                 ).wait()
+            results = _window_results(earlier, label)
+            counts = Counter(r["unique_id"].split(".")[0] for r in results)
+            test_s = sum(r["execution_time"] for r in results if r["unique_id"].startswith("test."))
+            log.info(
+                "dbt window %d/%d: %s: %d models and seeds built, %d tests passed (%.1f s)",
+                i,
+                len(windows),
+                label,
+                counts["model"] + counts["seed"],
+                counts["test"],
+                test_s,
+            )
+            earlier_tests += counts["test"]
         w_start, w_end = windows[-1]
         if len(windows) > 1:
             label = f"{Month.of(w_start)}..{Month.of(w_end - timedelta(days=1))}"
@@ -210,11 +229,30 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
                 yield event
         private_tree(settings.dbt_target_dir)
         log.info(
-            "dbt built %d models and seeds and ran %d tests in %.0f s",
+            "dbt built %d models and seeds and ran %d tests (%d more in earlier windows) in %.0f s",
             built,
             checked,
+            earlier_tests,
             time.perf_counter() - t0,
         )
+
+
+def _window_results(invocation: Any, label: str) -> list[dict[str, Any]]:
+    """The nodes an earlier window ran (run_results.json); a failed model or test stops the
+    run with the window's months and each failure's node and message."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except FileNotFoundError:
+        results = []  # dbt stopped before running anything (e.g. a project error)
+    failed = [r for r in results if r["status"] in ("error", "fail")]
+    if failed or not invocation.is_successful():
+        lines = [f"{r['unique_id']}: {r['status']}: {r.get('message') or ''}" for r in failed]
+        raise dg.Failure(
+            description=f"dbt failed in the window {label}:\n"
+            + "\n".join(lines or ["see the dbt log"]),
+            metadata={"window": label, "failed_nodes": len(failed)},
+        )
+    return results
 
 
 def mart_keys() -> list[dg.AssetKey]:
