@@ -249,18 +249,13 @@ def main() -> int:
             load_delivery(delivery, settings, key=key, triggered_by="benchmark", force=True)
         load_population(settings.landing_dir, settings.work_db, month)
     elif args.stage == "dbt":
-        from lmkpi.dbt_child import dbt_child_flags
-        from lmkpi.settings import DBT_PROJECT_DIR
+        from lmkpi.dbt_inprocess import DbtInvocation
         from pipelines.assets.dbt import prepare_dbt_window
 
-        dbt = Path(sys.executable).with_name("lmkpi-dbt")
         window = prepare_dbt_window(settings.work_db, month.first_day, month.end)
-        subprocess.run(
-            [str(dbt), *dbt_child_flags(settings), *window, "--quiet"]
-            + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-            + ["--target-path", str(settings.dbt_target_dir)],
-            check=True,
-        )
+        invocation = DbtInvocation(window, settings).wait()  # as the dbt step runs it
+        if not invocation.success:
+            raise SystemExit("\n".join(invocation.failures()) or str(invocation.error))
     elif args.stage == "publish":
         from lmkpi.warehouse.publish import publish
 

@@ -24,6 +24,7 @@ All state lives under one home folder, ``LMKPI_HOME`` (default ``./data``)::
 | `LMKPI_REPORT_MUNICIPALITIES` | `173` | whose reports the reports job renders (or `all`) |
 | `LMKPI_DUCKDB_MEMORY_LIMIT` | `2GB` | DuckDB's memory limit inside dbt (it spills beyond it) |
 | `LMKPI_DBT_WINDOW_MONTHS` | `3` | a longer dbt rebuild runs in windows of this many months |
+| `LMKPI_DBT_THREADS` | `4` | dbt's threads (models that do not depend on each other at once) |
 | `LMKPI_HISTORY_START` | `2017-01` | the first month of history (read once, at import) |
 | `LMKPI_PUBLISH_GROUP` | (owner's group) | the group that may read the warehouse and reports |
 | `LMKPI_ARCHIVE_RETENTION_MONTHS` | `36` | months of raw deliveries kept in `archive/` |
@@ -276,6 +277,7 @@ class Settings:
     sql_threads: int = 2
     sql_timeout_s: float = 120.0
     dbt_window_months: int = 3  # a longer dbt rebuild runs in windows of this many months
+    dbt_threads: int = 4  # dbt's threads: models that do not depend on each other at once
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -308,6 +310,7 @@ class Settings:
             sql_threads=int(_positive(environ, "LMKPI_SQL_THREADS", 2)),
             sql_timeout_s=_positive(environ, "LMKPI_SQL_TIMEOUT_SECONDS", 120.0),
             dbt_window_months=_whole(environ, "LMKPI_DBT_WINDOW_MONTHS", 3),
+            dbt_threads=_whole(environ, "LMKPI_DBT_THREADS", 4),
         )
         if "home" in overrides:
             overrides["home"] = Path(overrides["home"]).expanduser().resolve()

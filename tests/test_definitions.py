@@ -92,22 +92,28 @@ def test_sensor_starts_a_run_for_new_and_changed_files(lmkpi_home, dbt_manifest)
         assert sorted(r.partition_key for r in result.run_requests) == ["2019-03-01", "2019-04-01"]
 
 
-def test_dbt_version_without_a_subprocess_matches_the_dbt_we_run():
-    """LmkpiDbtCliResource skips `dbt --version`; the version it assumes must be the real one."""
-    import re
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_dbt_runs_in_process_on_the_manifest_the_assets_were_built_from(lmkpi_home):
+    """The in-process runner's manifest (partial_parse.msgpack) holds exactly the nodes of the
+    manifest.json the Dagster assets come from, and each home gets a profile of its own with
+    the run's settings, readable by its owner only."""
+    import json
+    import stat
 
+    from lmkpi.dbt_inprocess import prepared_manifest, write_profile
+    from lmkpi.settings import get_settings
     from pipelines.dbt_project import lmkpi_dbt_project
-    from pipelines.definitions import LmkpiDbtCliResource
 
-    dbt = Path(sys.executable).with_name("dbt")
-    resource = LmkpiDbtCliResource(project_dir=lmkpi_dbt_project, dbt_executable=str(dbt))
-    out = subprocess.run([str(dbt), "--version"], capture_output=True, text=True, check=True)
-    core = re.search(r"installed:\s*(\d+\.\d+\.\d+)", out.stdout)
-    assert core and str(resource._cli_version) == core.group(1)
-    assert resource._cli_version.major == 1  # dbt-core, not the fusion engine
+    manifest = prepared_manifest()
+    assets_manifest = json.loads(lmkpi_dbt_project.manifest_path.read_text())
+    assert set(manifest.nodes) == set(assets_manifest["nodes"])
+    assert prepared_manifest() is manifest  # read once per process
+
+    settings = get_settings(duckdb_memory_limit="1GB", dbt_threads=3)
+    folder = write_profile(settings)
+    profile = (folder / "profiles.yml").read_text()
+    assert f"path: '{settings.work_db}'" in profile
+    assert "memory_limit: '1GB'" in profile and "threads: 3" in profile
+    assert stat.S_IMODE((folder / "profiles.yml").stat().st_mode) == 0o600
 
 
 def test_each_source_has_four_grouped_checks_with_every_rule_in_them(dbt_manifest):

@@ -151,7 +151,7 @@ def test_random_kills_never_break_the_published_warehouse(lmkpi_home, dbt_manife
         proc.wait()
         phase = _phase_of_last_run(settings.dagster_home, runs_before)
         phases[phase] += 1
-        # Nothing of the killed run lives on (dbt dies with it: lmkpi/dbt_child.py).
+        # Nothing of the killed run lives on (dbt runs inside the load's process).
         assert not _no_survivors(settings.work_db), f"processes outlived the kill ({phase})"
         state = _published_state(settings.warehouse_db)
         log.info("kill %d/%d during %s: published %s", i + 1, loops, phase, state)

@@ -352,45 +352,6 @@ def test_contracts_doc_is_up_to_date():
     assert committed == render(), "regenerate: python -m lmkpi.contracts_doc > docs/contracts.md"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
-def test_dbt_child_dies_with_its_parent(tmp_path):
-    """lmkpi-dbt's death signal: SIGKILL the parent and the child goes too (no orphan dbt
-    keeps the working database locked after a killed run)."""
-    import signal
-    import time
-
-    parent = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import subprocess, sys, time\n"
-            "child = subprocess.Popen([sys.executable, '-c', 'from lmkpi.dbt_child import "
-            "die_with_parent; die_with_parent(); import time; time.sleep(120)'])\n"
-            "print(child.pid, flush=True)\n"
-            "time.sleep(120)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    child = int(parent.stdout.readline())
-    time.sleep(0.5)  # let the child make its prctl call
-    assert _alive(child)
-    parent.send_signal(signal.SIGKILL)
-    parent.wait()
-    deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(child)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_audit_of_an_older_working_database_gains_the_new_columns(tmp_path):
     from lmkpi.warehouse.audit import ensure_audit_tables
 
@@ -409,20 +370,11 @@ def test_audit_of_an_older_working_database_gains_the_new_columns(tmp_path):
         ]
 
 
-class _Invocation:
-    """What the dbt asset reads of a finished dbt invocation."""
+def _invocation(results: list[dict] | None, ok: bool, error: Exception | None = None):
+    """A finished in-process dbt invocation, as the dbt asset reads it."""
+    from lmkpi.dbt_inprocess import DbtInvocation
 
-    def __init__(self, results: list[dict] | None, ok: bool):
-        self.results, self.ok = results, ok
-
-    def get_artifact(self, name: str) -> dict:
-        assert name == "run_results.json"
-        if self.results is None:
-            raise FileNotFoundError(name)
-        return {"results": self.results}
-
-    def is_successful(self) -> bool:
-        return self.ok
+    return DbtInvocation([], None, success=ok, results=results or [], error=error)
 
 
 def test_an_earlier_dbt_window_that_fails_a_test_stops_the_run_naming_window_and_test():
@@ -434,7 +386,7 @@ def test_an_earlier_dbt_window_that_fails_a_test_stops_the_run_naming_window_and
         {"unique_id": "model.lmkpi.fct_kpi_measures", "status": "success", "message": "OK"},
         {"unique_id": "test.lmkpi.unique_x", "status": "pass", "message": None},
     ]
-    assert _window_results(_Invocation(passed, ok=True), "2018-11..2019-01") == passed
+    assert _window_results(_invocation(passed, ok=True), "2018-11..2019-01") == passed
     failed = [
         *passed,
         {
@@ -444,15 +396,25 @@ def test_an_earlier_dbt_window_that_fails_a_test_stops_the_run_naming_window_and
         },
     ]
     with pytest.raises(dg.Failure) as caught:
-        _window_results(_Invocation(failed, ok=False), "2018-11..2019-01")
+        _window_results(_invocation(failed, ok=False), "2018-11..2019-01")
     assert caught.value.description == (
         "dbt failed in the window 2018-11..2019-01:\n"
         "test.lmkpi.unique_combination_of_columns_fct_kpi_measures_month: fail: "
         "Got 2 results, configured to fail if != 0"
     )
     assert caught.value.metadata["failed_nodes"].value == 1
-    with pytest.raises(dg.Failure, match="window 2019-02..2019-02:\nsee the dbt log"):
-        _window_results(_Invocation(None, ok=False), "2019-02..2019-02")
+    with pytest.raises(dg.Failure, match="window 2019-02..2019-02:\nsee dbt.log in the dbt"):
+        _window_results(_invocation(None, ok=False), "2019-02..2019-02")
+
+    class CompilationError(Exception):
+        pass
+
+    # dbt stopped before running a node (e.g. a compilation error): its error is named
+    with pytest.raises(dg.Failure, match="02:\nCompilationError: bad macro"):
+        _window_results(
+            _invocation(None, ok=False, error=CompilationError("bad macro")), "2019-02..2019-02"
+        )
+    assert caught.value.metadata["window"].value == "2018-11..2019-01"
 
 
 def test_month_windows_cut_a_rebuild_into_pieces_of_at_most_n_months():

@@ -1,14 +1,15 @@
 """dbt models as Dagster assets, run for the partition window [start, end).
 
-The window reaches dbt as data (``raw.run_window``, read by macros/month_window.sql), not as
-``--vars``: changed vars force dbt to re-parse the whole project, unchanged ones let it reuse
-``partial_parse.msgpack`` from the fixed target folder of the last run.
+dbt runs in the step's own process on the prepared manifest (``lmkpi.dbt_inprocess``); its
+finished-node events become Dagster events through dagster-dbt's own translation, as when
+it ran as a child process. The window reaches dbt as data (``raw.run_window``, read by
+macros/month_window.sql), not as ``--vars``: one manifest serves every window.
 """
 
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,20 @@ import dagster as dg
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliResource,
     dbt_assets,
 )
+from dagster_dbt.asset_utils import (
+    extract_runtime_selection_from_args,
+    get_updated_cli_invocation_params_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from lmkpi.dbt_child import dbt_child_flags
+from lmkpi.dbt_inprocess import DbtInvocation
 from lmkpi.employment_plan import PlanError, plans_in_force, store_plans
 from lmkpi.housing_scenarios import ScenarioError, scenarios_in_force, store_scenarios
-from lmkpi.logs import quiet_stdout
 from lmkpi.months import Month
 from lmkpi.permissions import private_tree
+from lmkpi.settings import Settings
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.pending import latest_loaded_month, pending_months, rebuild_window
 from lmkpi.warehouse.raw import ensure_raw_tables, set_run_window
@@ -136,7 +141,7 @@ def prepare_dbt_window(work_db: Path, start: date, end: date, *, final: bool = T
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
-def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmkpi: LmkpiSettings):
+def lmkpi_dbt_models(context: dg.AssetExecutionContext, lmkpi: LmkpiSettings):
     window = context.partition_time_window
     settings = lmkpi.get()
     with writer_lock(settings.work_dir):
@@ -188,14 +193,7 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
             context.log.info(f"dbt window {i}/{len(windows)}: {label}")
             log.info("dbt window %d/%d: %s", i, len(windows), label)
             args = prepare_dbt_window(settings.work_db, w_start, w_end, final=False)
-            (settings.dbt_target_dir / "run_results.json").unlink(missing_ok=True)
-            with quiet_stdout(log, "dbt"):
-                earlier = dbt.cli(
-                    [*dbt_child_flags(settings), *args],
-                    target_path=settings.dbt_target_dir,
-                    raise_on_error=False,
-                ).wait()
-            results = _window_results(earlier, label)
+            results = _window_results(DbtInvocation(args, settings).wait(), label)
             counts = Counter(r["unique_id"].split(".")[0] for r in results)
             test_s = sum(r["execution_time"] for r in results if r["unique_id"].startswith("test."))
             log.info(
@@ -214,20 +212,11 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
             context.log.info(f"dbt window {len(windows)}/{len(windows)}: {label}, all tests")
             log.info("dbt window %d/%d: %s, all tests", len(windows), len(windows), label)
         args = prepare_dbt_window(settings.work_db, w_start, w_end)
-        # The dbt target folder is one per home, reused run after run: dbt's partial-parse
-        # state lives there (dagster-dbt would otherwise make a new folder for every run).
-        invocation = dbt.cli(
-            [*dbt_child_flags(settings), *args],
-            context=context,
-            target_path=settings.dbt_target_dir,
-        )
         built = checked = 0
-        with quiet_stdout(log, "dbt"):
-            for event in invocation.stream():
-                built += isinstance(event, dg.Output | dg.AssetMaterialization)
-                checked += isinstance(event, dg.AssetCheckResult)
-                yield event
-        private_tree(settings.dbt_target_dir)
+        for event in _dagster_events(context, args, settings):
+            built += isinstance(event, dg.Output | dg.AssetMaterialization)
+            checked += isinstance(event, dg.AssetCheckResult)
+            yield event
         log.info(
             "dbt built %d models and seeds and ran %d tests (%d more in earlier windows) in %.0f s",
             built,
@@ -237,22 +226,56 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lmk
         )
 
 
-def _window_results(invocation: Any, label: str) -> list[dict[str, Any]]:
-    """The nodes an earlier window ran (run_results.json); a failed model or test stops the
-    run with the window's months and each failure's node and message."""
-    try:
-        results = invocation.get_artifact("run_results.json")["results"]
-    except FileNotFoundError:
-        results = []  # dbt stopped before running anything (e.g. a project error)
-    failed = [r for r in results if r["status"] in ("error", "fail")]
-    if failed or not invocation.is_successful():
-        lines = [f"{r['unique_id']}: {r['status']}: {r.get('message') or ''}" for r in failed]
-        raise dg.Failure(
-            description=f"dbt failed in the window {label}:\n"
-            + "\n".join(lines or ["see the dbt log"]),
-            metadata={"window": label, "failed_nodes": len(failed)},
+def _dagster_events(
+    context: dg.AssetExecutionContext, args: list[str], settings: Settings
+) -> Iterator[Any]:
+    """Run ``args`` for the step's selected dbt assets and yield their Dagster events as the
+    nodes finish (dagster-dbt's translation of dbt's result events); a failed model or test
+    fails the step after its events, naming each failed node."""
+    cleaned, selects, excludes = extract_runtime_selection_from_args(args)
+    params = get_updated_cli_invocation_params_for_context(
+        context=context,
+        manifest=lmkpi_dbt_project.manifest_path,
+        dagster_dbt_translator=LmkpiDbtTranslator(),
+        runtime_selects=selects,
+        runtime_excludes=excludes,
+    )
+    if params.indirect_selection:
+        cleaned += ["--indirect-selection", params.indirect_selection]
+    invocation = DbtInvocation([*cleaned, *params.selection_args], settings)
+    if params.dbt_project:  # dagster-dbt's copy of the project for a very large selection
+        invocation.project_dir = Path(params.dbt_project.project_dir)
+    for raw in invocation.events():
+        event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+        yield from event.to_default_asset_events(
+            manifest=params.manifest,
+            dagster_dbt_translator=params.dagster_dbt_translator,
+            context=context,
+            target_path=settings.dbt_target_dir,
+            project=params.dbt_project,
         )
-    return results
+    private_tree(settings.dbt_target_dir)
+    if not invocation.success:
+        raise _dbt_failure(invocation, "dbt failed")
+
+
+def _dbt_failure(invocation: DbtInvocation, what: str, **metadata: Any) -> dg.Failure:
+    """A failed dbt run, naming every failed node (and dbt's own error, if it stopped)."""
+    lines = invocation.failures()
+    if invocation.error is not None:
+        lines.append(f"{type(invocation.error).__name__}: {invocation.error}")
+    return dg.Failure(
+        description=f"{what}:\n" + "\n".join(lines or ["see dbt.log in the dbt target folder"]),
+        metadata={"failed_nodes": len(invocation.failures()), **metadata},
+    )
+
+
+def _window_results(invocation: DbtInvocation, label: str) -> list[dict[str, Any]]:
+    """The nodes an earlier window ran; a failed model or test stops the run with the
+    window's months and each failure's node and message."""
+    if not invocation.success or invocation.failures():
+        raise _dbt_failure(invocation, f"dbt failed in the window {label}", window=label)
+    return invocation.results
 
 
 def mart_keys() -> list[dg.AssetKey]:
