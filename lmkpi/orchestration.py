@@ -1,6 +1,7 @@
 """Running loads through Dagster from the command line (in-process, same job as the schedule)."""
 
 import fcntl
+import json
 import logging
 import os
 import subprocess
@@ -14,27 +15,44 @@ from lmkpi.settings import DBT_PROJECT_DIR, Settings
 log = logging.getLogger(__name__)
 
 DAGSTER_YAML = """\
-# Written by lmkpi. Telemetry off; one run at a time (one writer of the working database).
+# Written by lmkpi (lmkpi/orchestration.py) and rewritten by it when it differs; delete the
+# first line to keep a file of your own. Telemetry off; one run at a time (one writer of the
+# working database); Dagster's SQLite event log with its engines kept for the process
+# (lmkpi/dagster_storage.py).
 telemetry:
   enabled: false
 concurrency:
   runs:
     max_concurrent_runs: 1
+event_log_storage:
+  module: lmkpi.dagster_storage
+  class: LmkpiSqliteEventLogStorage
+  config:
+    base_dir: {event_log_dir}
 """
+WRITTEN_BY_LMKPI = "# Written by lmkpi"
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
-    """``$LMKPI_HOME/dagster`` with lmkpi's ``dagster.yaml`` (the instance's DAGSTER_HOME)."""
+    """``$LMKPI_HOME/dagster`` with lmkpi's ``dagster.yaml`` (the instance's DAGSTER_HOME).
+
+    The event log stays where Dagster keeps it by default (``history/runs``), so runs of an
+    earlier version remain visible."""
     settings.ensure_dirs()
     config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    text = DAGSTER_YAML.format(
+        event_log_dir=json.dumps(str(settings.dagster_home / "history" / "runs"))
+    )
+    if not config.exists() or (
+        config.read_text().startswith(WRITTEN_BY_LMKPI) and config.read_text() != text
+    ):
+        config.write_text(text)
     return settings.dagster_home
 
 
 def dagster_env(settings: Settings) -> dict[str, str]:
     """The environment of a Dagster process started for ``settings`` (``lmkpi dev``)."""
-    # The venv's bin first on PATH: its dagster, dbt and lmkpi-dbt, activated or not.
+    # The venv's bin first on PATH: its dagster and dbt, activated or not.
     bin_dir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "")
     return os.environ | {
