@@ -68,6 +68,11 @@ def release_memory() -> None:
     import sys
 
     gc.collect()
+    if not gc.get_freeze_count():
+        # What survives the first collection is the process's own (imports, Dagster, the
+        # great-expectations context): later collections look only at what came after it
+        # (a full collection of it took 0.27 s, three times per month of a backfill).
+        gc.freeze()
     if "pyarrow" in sys.modules:  # Arrow's own pool (jemalloc) keeps freed pages a while
         sys.modules["pyarrow"].default_memory_pool().release_unused()
     if sys.platform.startswith("linux"):
