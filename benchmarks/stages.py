@@ -86,6 +86,7 @@ def read_and_validate(files: list[Path], key: bytes, validate: bool) -> None:
 # same result without lmkpi's reader, great-expectations, Dagster and the audit.
 PEER_CPR = """
     translate(md5(cpr10), '0123456789abcdef', 'abcdefghijklmnop') as person_key,
+    ('0x' || md5(cpr10))::uhugeint as person_id,  -- the same 128 bits as a number
     -- century from digit 7 and the year, as lmkpi.ingest.cpr (cpr.dk's rules)
     make_date(
         case when d7 <= 3 then 1900

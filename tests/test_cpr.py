@@ -215,3 +215,22 @@ def test_numbers_seen_by_the_previous_call_are_looked_up_not_rehashed(monkeypatc
     again = pseudonymise(pl.Series(march), OTHER_KEY)
     assert again.to_list() == [_stdlib(n, OTHER_KEY) for n in march]
     assert hashed[-1] == 1  # 2302851118: only in March; 0101901235, 1512804321 were in April
+
+
+def test_person_numbers_are_the_pseudonyms_128_bits() -> None:
+    """person_id (hi << 64 | lo) is the same 128 HMAC bits the 32 letters spell: one person,
+    one number, for the same key; null stays null."""
+    from lmkpi.ingest.cpr import person_numbers
+
+    keys = pseudonymise(pl.Series(["0101901235", None, "2302851118", "010190-1235"]), KEY)
+    numbers = person_numbers(keys)
+    digest = hmac.new(KEY, b"0101901235", hashlib.sha256).digest()[:16]
+    assert numbers.row(0) == (
+        int.from_bytes(digest[:8], "big"),
+        int.from_bytes(digest[8:], "big"),
+    )
+    assert numbers.row(1) == (None, None)
+    assert numbers.row(3) == numbers.row(0) != numbers.row(2)
+    assert person_numbers(keys.slice(2, 2)).row(1) == numbers.row(0)  # a sliced series
+    with pytest.raises(ValueError, match="not a pseudonym"):
+        person_numbers(pl.Series(["0101901235" * 3 + "00"]))

@@ -22,7 +22,7 @@ from lmkpi.warehouse.audit import (
     now,
     record_load,
 )
-from lmkpi.warehouse.raw import ensure_raw_tables, replace_month
+from lmkpi.warehouse.raw import PERSON_ID_FROM_KEY, ensure_raw_tables, replace_month
 
 from extract_builders import MARCH_2019, write_ydelser
 
@@ -120,6 +120,11 @@ def test_replace_month_and_record_in_one_transaction(tmp_path: Path, march: Deli
         record_load(con, record, report, accepted.rejects)
         con.execute("commit")
         assert con.execute("select count(*) from raw.ydelser").fetchone() == (6,)
+        # person_id: the pseudonym's bits as one number, the same as from its letters
+        assert con.execute(
+            f"select count(distinct person_id), count(*) filter (where person_id is null "
+            f"or person_id <> {PERSON_ID_FROM_KEY}) from raw.ydelser"
+        ).fetchone() == (accepted.frame["person_key"].n_unique(), 0)
         assert con.execute("select month from audit.pending_months").fetchall() == [
             (date(2019, 3, 1),)
         ]
@@ -176,3 +181,22 @@ def test_full_width_digits_in_a_name_are_not_a_month(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "ydelser_２０１９-04.csv").write_text("x")
     assert not scan_landing(tmp_path / "landing").deliveries
+
+
+def test_raw_tables_of_an_earlier_version_get_person_id_from_their_pseudonyms(
+    tmp_path: Path, march: Delivery
+) -> None:
+    from extract_builders import read_file
+
+    frame = read_file("ydelser", march.path, key=KEY).frame
+    with duckdb.connect(str(tmp_path / "work.duckdb")) as con:
+        ensure_audit_tables(con)
+        ensure_raw_tables(con)
+        con.execute("begin transaction")
+        replace_month(con, "ydelser", MARCH, frame, "a" * 32)
+        con.execute("commit")
+        loaded = con.execute("select line_number, person_id from raw.ydelser order by 1").fetchall()
+        con.execute("alter table raw.ydelser drop column person_id")  # as an earlier version
+        ensure_raw_tables(con)
+        upgraded = con.execute("select line_number, person_id from raw.ydelser order by 1")
+        assert upgraded.fetchall() == loaded and all(p is not None for _, p in loaded)

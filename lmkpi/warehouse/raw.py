@@ -14,6 +14,7 @@ import polars as pl
 from lmkpi.contracts import SOURCES, output_schema
 from lmkpi.external.read import OBSERVATION_SCHEMA
 from lmkpi.external.specs import spec_for
+from lmkpi.ingest.cpr import person_numbers
 from lmkpi.months import Month
 from lmkpi.settings import HISTORY_START
 from lmkpi.warehouse.db import connect
@@ -37,11 +38,35 @@ def raw_schema(source: str) -> dict[str, pl.DataType]:
     return output_schema(source) | LOAD_COLUMNS
 
 
+# The pseudonym's 128 bits as one number (lmkpi.ingest.cpr.person_numbers): what the models
+# sort, group and join persons on. Built from the two halves the loader hands over, or, for
+# rows an earlier version loaded, from the letters themselves (the same number).
+PERSON_ID = "person_id"
+PERSON_ID_FROM_HALVES = "(person_hi::uhugeint << 64) | person_lo::uhugeint"
+PERSON_ID_FROM_KEY = (
+    "('0x' || translate(person_key, 'abcdefghijklmnop', '0123456789abcdef'))::uhugeint"
+)
+
+
+def _ensure_person_id(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A person-level raw table has ``person_id``; one an earlier version made gets it, and
+    its rows get theirs from their pseudonyms (once)."""
+    columns = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    if "person_key" not in columns or PERSON_ID in columns:
+        return
+    con.execute(f"alter table {table} add column {PERSON_ID} uhugeint")
+    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    if rows:
+        log.info("%s: %s rows get their person_id (once, after an upgrade)", table, f"{rows:,}")
+        con.execute(f"update {table} set {PERSON_ID} = {PERSON_ID_FROM_KEY}")
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     for source in SOURCES:
         empty = pl.DataFrame(schema=raw_schema(source))  # noqa: F841 (read by DuckDB)
         con.execute(f"create table if not exists raw.{source} as select * from empty")
+        _ensure_person_id(con, f"raw.{source}")
     population = pl.DataFrame(schema=POPULATION_SCHEMA)  # noqa: F841
     con.execute("create table if not exists raw.population as select * from population")
     external = pl.DataFrame(schema=EXTERNAL_SCHEMA)  # noqa: F841
@@ -85,13 +110,19 @@ def replace_month(
     table = raw_table(source)
     rows = frame.with_columns(  # noqa: F841 (read by DuckDB)
         pl.lit(month.first_day).alias("month"), pl.lit(load_id).alias("load_id")
-    ).rechunk()
+    )
+    select = "*"
+    if "person_key" in frame.columns:
+        rows = pl.concat([rows, person_numbers(frame.get_column("person_key"))], how="horizontal")
+        select = f"* exclude (person_hi, person_lo), {PERSON_ID_FROM_HALVES} as {PERSON_ID}"
+    rows = rows.rechunk()
+    relation = con.sql(f"select {select} from rows")
     existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-    for name, dtype in zip(rows.columns, con.sql("select * from rows").dtypes, strict=True):
+    for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
         if name not in existing:
             con.execute(f'alter table {table} add column "{name}" {dtype}')
     con.execute(f"delete from {table} where month = ?", [month.first_day])
-    con.execute(f"insert into {table} by name select * from rows")
+    con.execute(f"insert into {table} by name select {select} from rows")
     con.execute(
         "insert or ignore into audit.pending_months values (?, ?)",
         [month.first_day, datetime.now(UTC).replace(tzinfo=None)],

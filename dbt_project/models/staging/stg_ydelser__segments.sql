@@ -12,7 +12,7 @@ renamed as (
         month as report_month,
         load_id,
         line_number,
-        person_key as person_id,
+        person_id,
         birth_date,
         sex,
         cast(kommunekode as integer) as municipality_code,
