@@ -461,3 +461,16 @@ def test_an_earlier_history_start_moves_the_first_partition():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["2010-01-01", "2010-01"]
+
+
+def test_polars_allocator_returns_freed_memory_unless_the_operator_says_otherwise():
+    """lmkpi turns on jemalloc's background purging for polars before polars loads
+    (lmkpi/__init__.py); an operator's own _RJEM_MALLOC_CONF is kept (polars prepends its
+    own decay settings to whatever it finds)."""
+    code = "import os, lmkpi, polars; print(os.environ['_RJEM_MALLOC_CONF'])"
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    ours = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert ours.stdout.strip().endswith(",background_thread:true")
+    env["_RJEM_MALLOC_CONF"] = "dirty_decay_ms:0"
+    theirs = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert theirs.stdout.strip().endswith(",dirty_decay_ms:0")
