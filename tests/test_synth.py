@@ -376,6 +376,34 @@ def test_population_seed_covers_the_98():
     assert 54_000 < pop.filter(pl.col("kommunekode") == 173)["population_2018"][0] < 58_000
 
 
+def test_cpr_registry_never_issues_a_number_twice():
+    """Batches crowded onto three birth dates collide with earlier batches and each other and
+    use up the dates' numbers with the modulus-11 check (about 545 each); then the registry
+    issues numbers without the check, as the CPR office does, instead of drawing for ever."""
+    import numpy as np
+
+    from lmkpi.synth.identifiers import CprRegistry, is_mod11
+    from lmkpi.synth.months import day_number
+
+    registry, rng = CprRegistry(), np.random.default_rng(1)
+    dates = {"1960-02-29": (0, 1, 2, 3, 4, 9), "1985-12-31": (0, 1, 2, 3, 4, 9)}
+    dates["2001-01-01"] = (4, 5, 6, 7, 8, 9)  # the first serial digit gives the century
+    days = np.array([day_number(d) for d in dates])
+    every = np.concatenate([registry.issue(rng, np.repeat(days, 300)) for _ in range(3)])
+    assert len(np.unique(every)) == len(every) == 3 * 3 * 300
+    assert registry._taken(every).all()
+    assert not registry._taken(1506700000 + np.arange(10000)).any()  # 15-06-70: none issued
+    for date, first_digits in dates.items():
+        y, m, d = date.split("-")
+        prefix = int(d + m + y[2:]) * 10000
+        mine = every[every // 10000 == prefix // 10000]
+        assert len(mine) == 900
+        serials = np.array([s for s in range(10000) if s // 1000 in first_digits])
+        capacity = is_mod11(prefix + serials).sum()
+        assert 500 < capacity < 600
+        assert is_mod11(mine).sum() == capacity  # all used before any number without it
+
+
 # ---- realistic mess -----------------------------------------------------------------------
 
 
