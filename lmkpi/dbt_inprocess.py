@@ -115,8 +115,9 @@ def dbt_args(args: list[str], settings: Settings, project_dir: Path = DBT_PROJEC
         *args,
         *["--project-dir", str(project_dir), "--profiles-dir", str(write_profile(settings))],
         *["--target-path", str(target), "--log-path", str(target)],
-        # Nothing on the console (lmkpi logs the outcome); the full log goes to dbt.log.
-        *["--log-level", "none", "--log-level-file", "none"],
+        # Nothing on the console (lmkpi logs the outcome); dbt.log in the target folder has
+        # each node's start, result and failure (not every SQL statement: that is debug).
+        *["--log-level", "none", "--log-level-file", "info"],
     ]
 
 
