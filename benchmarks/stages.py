@@ -253,7 +253,7 @@ def main() -> int:
         from lmkpi.dbt_inprocess import DbtInvocation
         from pipelines.assets.dbt import prepare_dbt_window
 
-        window = prepare_dbt_window(settings.work_db, month.first_day, month.end)
+        window = prepare_dbt_window(settings, month.first_day, month.end)
         invocation = DbtInvocation(window, settings).wait()  # as the dbt step runs it
         if not invocation.success:
             raise SystemExit("\n".join(invocation.failures()) or str(invocation.error))

@@ -51,7 +51,7 @@ lmkpi:
     work:
       type: duckdb
       path: {path}
-      threads: {threads}
+      threads: 1
       settings:
         memory_limit: {memory_limit}
 """
@@ -88,12 +88,12 @@ def prepared_manifest() -> Any:
 
 
 def write_profile(settings: Settings) -> Path:
-    """The folder of this home's dbt profile (the run's database, memory limit, threads)."""
+    """The folder of this home's dbt profile (the run's database and memory limit; each
+    command gives its threads, ``--threads``)."""
     folder = settings.work_dir / "dbt-profile"
     private_dir(folder)
     text = PROFILE.format(
         path=_yaml_string(str(settings.work_db)),
-        threads=settings.dbt_threads,
         memory_limit=_yaml_string(settings.duckdb_memory_limit),
     )
     profile = folder / "profiles.yml"

@@ -108,11 +108,11 @@ def test_dbt_runs_in_process_on_the_manifest_the_assets_were_built_from(lmkpi_ho
     assert set(manifest.nodes) == set(assets_manifest["nodes"])
     assert prepared_manifest() is manifest  # read once per process
 
-    settings = get_settings(duckdb_memory_limit="1GB", dbt_threads=3)
+    settings = get_settings(duckdb_memory_limit="1GB")
     folder = write_profile(settings)
     profile = (folder / "profiles.yml").read_text()
     assert f"path: '{settings.work_db}'" in profile
-    assert "memory_limit: '1GB'" in profile and "threads: 3" in profile
+    assert "memory_limit: '1GB'" in profile
     assert stat.S_IMODE((folder / "profiles.yml").stat().st_mode) == 0o600
 
 

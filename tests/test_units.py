@@ -124,13 +124,26 @@ def test_a_bad_setting_fails_at_once_naming_it(monkeypatch, variable, value, wor
 
 
 def test_dbt_window_is_data_not_vars(tmp_path):
-    """The window goes into raw.run_window (no --vars, so dbt can partial-parse)."""
+    """The window goes into raw.run_window (no --vars: one manifest serves every window);
+    a window of few rows runs 4 models at once, a national one 1, unless the setting says."""
+    from lmkpi.settings import get_settings
     from pipelines.assets.dbt import prepare_dbt_window
 
-    work_db = tmp_path / "work.duckdb"
-    args = prepare_dbt_window(work_db, date(2019, 3, 1), date(2019, 5, 1))
+    settings = get_settings(home=tmp_path)
+    work_db = settings.work_db
+    args = prepare_dbt_window(settings, date(2019, 3, 1), date(2019, 5, 1))
     assert args[0] == "build" and "--vars" not in args
-    args = prepare_dbt_window(work_db, date(2019, 4, 1), date(2019, 5, 1))
+    assert args[-2:] == ["--threads", "4"]  # no rows: a small window
+    with duckdb.connect(str(work_db)) as con:
+        con.execute(
+            "insert into raw.ydelser (month, ydelse) select date '2019-04-01', 'KONT' "
+            "from range(200000)"
+        )
+    assert prepare_dbt_window(settings, date(2019, 3, 1), date(2019, 4, 1))[-1] == "4"
+    assert prepare_dbt_window(settings, date(2019, 4, 1), date(2019, 5, 1))[-1] == "1"
+    pinned = get_settings(home=tmp_path, dbt_threads=2)
+    assert prepare_dbt_window(pinned, date(2019, 4, 1), date(2019, 5, 1))[-1] == "2"
+    args = prepare_dbt_window(settings, date(2019, 4, 1), date(2019, 5, 1))
     with duckdb.connect(str(work_db), read_only=True) as con:
         assert con.sql("select * from raw.run_window").fetchall() == [
             (date(2019, 4, 1), date(2019, 5, 1), date(2017, 1, 1))  # window, history start
@@ -447,6 +460,12 @@ def test_history_start_and_dbt_window_settings_fail_at_once_when_wrong():
     for bad in ("0", "-2", "six"):
         with pytest.raises(ConfigurationError, match="LMKPI_DBT_WINDOW_MONTHS"):
             Settings.from_env({"LMKPI_DBT_WINDOW_MONTHS": bad})
+    assert Settings.from_env({}).dbt_threads is None  # auto: by the window's rows
+    assert Settings.from_env({"LMKPI_DBT_THREADS": "auto"}).dbt_threads is None
+    assert Settings.from_env({"LMKPI_DBT_THREADS": "2"}).dbt_threads == 2
+    for bad in ("0", "many"):
+        with pytest.raises(ConfigurationError, match="LMKPI_DBT_THREADS"):
+            Settings.from_env({"LMKPI_DBT_THREADS": bad})
 
 
 def test_an_earlier_history_start_moves_the_first_partition():

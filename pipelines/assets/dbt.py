@@ -31,7 +31,7 @@ from lmkpi.employment_plan import PlanError, plans_in_force, store_plans
 from lmkpi.housing_scenarios import ScenarioError, scenarios_in_force, store_scenarios
 from lmkpi.months import Month
 from lmkpi.permissions import private_tree
-from lmkpi.settings import Settings
+from lmkpi.settings import Settings, dbt_threads_for
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.pending import latest_loaded_month, pending_months, rebuild_window
 from lmkpi.warehouse.raw import ensure_raw_tables, set_run_window
@@ -123,12 +123,19 @@ run_window = dg.AssetSpec(
 )
 
 
-def prepare_dbt_window(work_db: Path, start: date, end: date, *, final: bool = True) -> list[str]:
+def prepare_dbt_window(
+    settings: Settings, start: date, end: date, *, final: bool = True
+) -> list[str]:
     """Write the window [start, end) where the models read it; return the dbt command (the
-    whole build, or ``final=False``: an earlier window of a long rebuild)."""
-    with connect(work_db) as con:
+    whole build, or ``final=False``: an earlier window of a long rebuild), with the threads
+    for the window's size (``dbt_threads_for``)."""
+    with connect(settings.work_db) as con:
         set_run_window(con, start, end)
-    return list(DBT_BUILD_ARGS if final else DBT_WINDOW_ARGS)
+        (rows,) = con.execute(
+            "select count(*) from raw.ydelser where month >= ? and month < ?", [start, end]
+        ).fetchone()
+    threads = dbt_threads_for(settings, rows)
+    return [*(DBT_BUILD_ARGS if final else DBT_WINDOW_ARGS), "--threads", str(threads)]
 
 
 @dbt_assets(
@@ -192,7 +199,7 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, lmkpi: LmkpiSettings):
             label = f"{Month.of(w_start)}..{Month.of(w_end - timedelta(days=1))}"
             context.log.info(f"dbt window {i}/{len(windows)}: {label}")
             log.info("dbt window %d/%d: %s", i, len(windows), label)
-            args = prepare_dbt_window(settings.work_db, w_start, w_end, final=False)
+            args = prepare_dbt_window(settings, w_start, w_end, final=False)
             results = _window_results(DbtInvocation(args, settings).wait(), label)
             counts = Counter(r["unique_id"].split(".")[0] for r in results)
             test_s = sum(r["execution_time"] for r in results if r["unique_id"].startswith("test."))
@@ -211,7 +218,7 @@ def lmkpi_dbt_models(context: dg.AssetExecutionContext, lmkpi: LmkpiSettings):
             label = f"{Month.of(w_start)}..{Month.of(w_end - timedelta(days=1))}"
             context.log.info(f"dbt window {len(windows)}/{len(windows)}: {label}, all tests")
             log.info("dbt window %d/%d: %s, all tests", len(windows), len(windows), label)
-        args = prepare_dbt_window(settings.work_db, w_start, w_end)
+        args = prepare_dbt_window(settings, w_start, w_end)
         built = checked = 0
         for event in _dagster_events(context, args, settings):
             built += isinstance(event, dg.Output | dg.AssetMaterialization)
