@@ -64,6 +64,33 @@ def _header(text: str) -> tuple[int, str, int] | None:
     return None
 
 
+_UNIT_SEPARATOR = "\x1f"
+
+
+def _physical_line_frame(body: str, data: bytes) -> pl.DataFrame:
+    """The body's lines, one row each, as column ``raw`` (split at LF, in order).
+
+    polars' CSV parser with a separator that does not occur and no quoting gives them from
+    the bytes at once (a quarter of the memory of splitting the text: +0.22 GB against
+    +0.62 GB for a national month). It must keep every line, so its count is checked against
+    the line breaks; a text with the separator, or a bare CR that polars would take for a
+    line break, is split in Python terms instead.
+    """
+    expected = body.count("\n") + 1
+    if _UNIT_SEPARATOR not in body and body.count("\r") == body.count("\r\n"):
+        lines = pl.read_csv(
+            data,
+            has_header=False,
+            separator=_UNIT_SEPARATOR,
+            quote_char=None,
+            schema={"raw": pl.Utf8},
+            raise_if_empty=False,
+        ).with_columns(pl.col("raw").fill_null(""))
+        if lines.height == expected:
+            return lines
+    return pl.DataFrame({"raw": [body]}).select(pl.col("raw").str.split("\n")).explode("raw")
+
+
 def _fast_path(text: str, file_name: str) -> RawTable | None:
     """Polars path; None when the file needs the record-by-record path."""
     found = _header(text)
@@ -88,7 +115,8 @@ def _fast_path(text: str, file_name: str) -> RawTable | None:
         return RawTable(names=names, frame=frame, blank_rows=blank)
 
     quoted = '"' in body
-    lines = pl.DataFrame({"raw": [body]}).select(pl.col("raw").str.split("\n")).explode("raw")
+    data = (body + "\n").encode("utf-8")  # a final newline ends the last line
+    lines = _physical_line_frame(body, data)
     raw = pl.col("raw").str.strip_suffix("\r")
     flags = lines.select(
         pl.int_range(header_line + 1, header_line + 1 + pl.len(), dtype=pl.Int64).alias(
@@ -102,7 +130,7 @@ def _fast_path(text: str, file_name: str) -> RawTable | None:
         return None
     try:
         values = pl.read_csv(
-            (body + "\n").encode("utf-8"),  # a final newline ends the last line
+            data,
             has_header=False,
             separator=SEPARATOR,
             quote_char='"',
