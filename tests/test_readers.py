@@ -625,3 +625,24 @@ def test_invariant_and_no_personal_data_on_canonical_files(source: str) -> None:
     result = canonical(source)
     assert_invariant(result)
     assert_no_personal_data(result)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'a;b\n\n  \nc;d\r\n"x;y";z\n;;',
+        "a;b\r\nc;d\r\n\r\n",
+        "a;b\rc;d\nx;y",  # a bare CR inside a line (a line break typed in an Excel cell)
+        "a\x1fb;c\nd;e",  # the parser's own separator in the text
+        '"q\nr";s\n"t";u',  # a quoted field across two physical lines
+        "",
+    ],
+)
+def test_physical_lines_from_the_parser_equal_splitting_the_text(body):
+    """The fast reader's lines (polars' parser on the bytes) are the text split at LF: same
+    count, order and content (CR stripped either way afterwards)."""
+    from lmkpi.ingest.delimited import _physical_line_frame
+
+    lines = _physical_line_frame(body, (body + "\n").encode())
+    got = [line.removesuffix("\r") for line in lines.get_column("raw").to_list()]
+    assert got == [line.removesuffix("\r") for line in body.split("\n")]
