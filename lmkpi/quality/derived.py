@@ -166,9 +166,11 @@ def joblog(frame: pl.DataFrame, month: Month) -> pl.DataFrame:
     event = [person, application, status, day]
     return frame.with_columns(
         _registration_outside_month=_applies(day.is_not_null(), (day < first) | (day > last)),
+        # every repeat after the first of the same event, in file order (hashing the four
+        # values: a window over them took 1.0 s for a national month, this 0.14 s)
         _duplicate_registration=_applies(
             pl.all_horizontal(e.is_not_null() for e in event),
-            pl.int_range(pl.len()).over(event) > 0,
+            ~pl.struct(event).is_first_distinct(),
         ),
         _application_several_persons=_applies(
             application.is_not_null() & person.is_not_null(),
