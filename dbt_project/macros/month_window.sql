@@ -21,9 +21,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro window_end() -%}
+{% macro window_end(months_after=0) -%}
     {%- set end = var("end_month", none) -%}
-    {{- ("date '" ~ end ~ "'") if end else "(select end_month from " ~ source("raw", "run_window") ~ ")" -}}
+    {%- set end = ("date '" ~ end ~ "'") if end else "(select end_month from " ~ source("raw", "run_window") ~ ")" -%}
+    {%- if months_after | int == 0 -%}
+        {{ end }}
+    {%- else -%}
+        cast({{ end }} + interval {{ months_after | int }} month as date)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The first month of history (lmkpi.settings.HISTORY_START), as the pipeline wrote it. -#}
