@@ -51,10 +51,10 @@ def read_and_validate(files: list[Path], key: bytes, validate: bool) -> None:
     gx_start = 0.0
     if validate:
         from lmkpi.quality import validate_read
-        from lmkpi.quality.runner import _runtime  # the lazy GE import + ephemeral context
+        from lmkpi.quality.runner import warm_up  # the lazy GE import + ephemeral context
 
         t0 = time.perf_counter()
-        _runtime()
+        warm_up()
         gx_start = time.perf_counter() - t0
     read_s = validate_s = 0.0
     rows = 0

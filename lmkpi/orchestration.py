@@ -199,6 +199,10 @@ def _execute(
     (``models_only``: dbt and publish, not the ingest)."""
     dagster_home = prepare_dagster_home(settings)
     ensure_dbt_manifest()
+    if not models_only:
+        from lmkpi.quality import worker
+
+        worker.start()  # great-expectations' import runs beside Dagster's (quality/worker.py)
 
     import dagster as dg
     from dagster._core.storage.tags import (

@@ -15,7 +15,7 @@ import polars as pl
 from lmkpi.external.read import ExternalRead
 from lmkpi.months import Month
 from lmkpi.quality.report import ExpectationOutcome, ValidationReport
-from lmkpi.quality.runner import INDEX_COLUMN, run_suite, to_pandas
+from lmkpi.quality.runner import INDEX_COLUMN, run_suite
 from lmkpi.quality.validate import _reader_outcomes, _share_outcome
 from lmkpi.settings import QualityConfig
 
@@ -62,7 +62,7 @@ def validate_external(read: ExternalRead, config: QualityConfig | None = None) -
     started = time.perf_counter()
     frame = read.frame.with_columns(pl.col("benefit_group").fill_null("-"))
     kwargs = suite(read)
-    raws = run_suite(kwargs, to_pandas(frame, ["measure", "area_name"]), {}, INDEX_COLUMN)
+    raws = run_suite(kwargs, frame, ["measure", "area_name"], {}, INDEX_COLUMN)
     by_rule = {e["meta"]["rule"]: e for e in kwargs["expectations"]}
     outcomes = []
     for raw in raws:

@@ -138,14 +138,42 @@ def is_flag_rule(expectation: dict, flags: pl.DataFrame | None) -> bool:
     )
 
 
+def warm_up() -> None:
+    """Import great-expectations and build the context now (the validation worker does this
+    as it starts: lmkpi.quality.worker)."""
+    _runtime()
+
+
 def run_suite(
     suite_kwargs: dict,
-    frame: Any,
+    frame: pl.DataFrame,
+    categorical: list[str],
     parameters: dict[str, Any],
     key_column: str,
     flags: pl.DataFrame | None = None,
 ) -> list[RawOutcome]:
-    """Validate pandas `frame` against the suite; one RawOutcome per expectation, in order.
+    """``run_suite_here``, in the validation worker when this process started one
+    (lmkpi.quality.worker), else here."""
+    from lmkpi.quality import worker
+
+    args = (suite_kwargs, frame, categorical, parameters, key_column, flags)
+    if worker.running():
+        outcomes = worker.run(*args)
+        if outcomes is not None:
+            return outcomes
+    return run_suite_here(*args)
+
+
+def run_suite_here(
+    suite_kwargs: dict,
+    frame: pl.DataFrame,
+    categorical: list[str],
+    parameters: dict[str, Any],
+    key_column: str,
+    flags: pl.DataFrame | None = None,
+) -> list[RawOutcome]:
+    """Validate `frame` against the suite; one RawOutcome per expectation, in order. The
+    frame goes to great-expectations as pandas, `categorical` columns as categories.
 
     `key_column` identifies failing rows: `line_number` for the month's rows, else the
     comparison frame's key (kommunekode, code). `flags` (polars: `key_column` and the derived
@@ -154,6 +182,7 @@ def run_suite(
     broken national month); the second GE pass is left for GE's own column rules.
     """
     name, expectations = suite_kwargs["name"], suite_kwargs["expectations"]
+    frame = to_pandas(frame, categorical)
     with _LOCK:  # one validation at a time per process (shared context)
         runtime = _runtime()
         basic = _validate(

@@ -33,7 +33,7 @@ from lmkpi.quality.profile import (
     profile,
 )
 from lmkpi.quality.report import MAX_EXAMPLES, ExpectationOutcome, ValidationReport
-from lmkpi.quality.runner import INDEX_COLUMN, RawOutcome, run_suite, to_pandas
+from lmkpi.quality.runner import INDEX_COLUMN, RawOutcome, run_suite
 from lmkpi.quality.suites import Rule, load_rules, parameters, referenced_columns, suite_json
 from lmkpi.settings import QualityConfig
 
@@ -146,7 +146,7 @@ def _compare(
         if not scoped:
             continue
         frame = build(current, previous, config)
-        raws = run_suite(suite_json(source, scope), to_pandas(frame, []), params, key, frame)
+        raws = run_suite(suite_json(source, scope), frame, [], params, key, frame)
         for rule, raw in _by_rule(scoped, raws):
             head = f"{file_name}: rule {rule.rule}"
             if raw.error is not None:
@@ -433,10 +433,10 @@ def validate(
     wanted = [INDEX_COLUMN, *output_schema(source), *referenced_columns(row_rules)]
     columns = [c for c in dict.fromkeys(wanted) if c in derived.columns]
     codes = [c.name for c in CONTRACTS[source].columns if c.kind == "code"]
-    rows = to_pandas(derived.select(columns), categorical=codes)
+    rows = derived.select(columns)
     flags = derived.select(INDEX_COLUMN, *[c for c in derived.columns if c in FLAG_INPUTS])
     del derived
-    raws = run_suite(suite_json(source, "rows"), rows, params, INDEX_COLUMN, flags)
+    raws = run_suite(suite_json(source, "rows"), rows, codes, params, INDEX_COLUMN, flags)
     del rows, flags
 
     outcomes: list[ExpectationOutcome] = []

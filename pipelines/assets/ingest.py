@@ -20,6 +20,7 @@ from lmkpi.ingest import FileRejected, find_delivery
 from lmkpi.load import LoadOutcome, load_delivery, refuse, release_memory
 from lmkpi.logs import Progress
 from lmkpi.months import Month
+from lmkpi.quality import worker as validation_worker
 from lmkpi.warehouse.db import connect, writer_lock
 from lmkpi.warehouse.keys import check_key
 from lmkpi.warehouse.raw import load_population
@@ -80,6 +81,7 @@ def ingest_source(
     not_delivered: list[Month] = []
     months = partition_months(context)
     month = months[0]
+    validation_worker.start()  # runs already when lmkpi load started the run
     try:
         settings = lmkpi.get()
         if context.run.tags.get("lmkpi/accept-drop") == "true":  # the operator knows why
