@@ -36,6 +36,7 @@ def published_warehouse(
             settings.warehouse_db,
             group=settings.publish_group,
             keep_history=settings.history_keep_publications,
+            memory_limit=settings.duckdb_memory_limit,
         )
         clear_pending(settings.work_db, pending, before=started)
     return dg.MaterializeResult(
