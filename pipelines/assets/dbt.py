@@ -7,6 +7,7 @@ macros/month_window.sql), not as ``--vars``: one manifest serves every window.
 """
 
 import logging
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -29,6 +30,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from lmkpi.dbt_inprocess import DbtInvocation
 from lmkpi.employment_plan import PlanError, plans_in_force, store_plans
 from lmkpi.housing_scenarios import ScenarioError, scenarios_in_force, store_scenarios
+from lmkpi.logs import quiet_stdout
 from lmkpi.months import Month
 from lmkpi.permissions import private_tree
 from lmkpi.settings import Settings, dbt_threads_for
@@ -252,15 +254,20 @@ def _dagster_events(
     invocation = DbtInvocation([*cleaned, *params.selection_args], settings)
     if params.dbt_project:  # dagster-dbt's copy of the project for a very large selection
         invocation.project_dir = Path(params.dbt_project.project_dir)
-    for raw in invocation.events():
-        event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
-        yield from event.to_default_asset_events(
-            manifest=params.manifest,
-            dagster_dbt_translator=params.dagster_dbt_translator,
-            context=context,
-            target_path=settings.dbt_target_dir,
-            project=params.dbt_project,
-        )
+    # dbt's line for each node goes to stdout, which Dagster keeps as the step's compute log
+    # (as dbt prints it when it runs on its own); on the quiet CLI it is held, and its last
+    # lines shown if dbt fails (lmkpi.logs.quiet_stdout).
+    with quiet_stdout(log, "dbt"):
+        for raw in invocation.events():
+            sys.stdout.write(raw["info"]["msg"] + "\n")
+            event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+            yield from event.to_default_asset_events(
+                manifest=params.manifest,
+                dagster_dbt_translator=params.dagster_dbt_translator,
+                context=context,
+                target_path=settings.dbt_target_dir,
+                project=params.dbt_project,
+            )
     private_tree(settings.dbt_target_dir)
     if not invocation.success:
         raise _dbt_failure(invocation, "dbt failed")
