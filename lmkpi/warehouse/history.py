@@ -190,14 +190,17 @@ def record(
             for column, kind in columns:
                 if column not in have:  # a column the mart gained: null in earlier rows
                     con.execute(f"alter table {target} add column {_q(column)} {kind}")
-            # rows no longer published are closed; rows not yet in the history are added
+            # rows no longer published are closed; rows not yet in the history are added.
+            # Explicit anti joins: DuckDB plans the same ``not exists`` as a delim join that
+            # groups by every column (ten national years: 2.1 s per table against 0.3 s).
             con.execute(
                 f"""
-                update {target} as h set valid_to = ?
-                where h.valid_to is null and not exists (
-                    select 1 from {schema}.{_q(table)} as n
-                    where {_signature(columns, "n")} is not distinct from
-                          {_signature(columns, "h")})
+                update {target} set valid_to = ?
+                where rowid in (
+                    select h.row_id from (
+                        select rowid as row_id, * from {target} where valid_to is null
+                    ) as h anti join {schema}.{_q(table)} as n
+                    on {_signature(columns, "n")} is not distinct from {_signature(columns, "h")})
                 """,
                 [publication_id],
             )
@@ -211,11 +214,10 @@ def record(
         con.execute(
             f"""
             insert into {target} ({names}, valid_from, valid_to)
-            select {names}, ?, null from {schema}.{_q(table)} as n
-            where not exists (
-                select 1 from {target} as h
-                where h.valid_to is null
-                  and {_signature(columns, "h")} is not distinct from {_signature(columns, "n")})
+            select {", ".join("n." + _q(c) for c, _ in columns)}, ?, null
+            from {schema}.{_q(table)} as n
+            anti join (select * from {target} where valid_to is null) as h
+            on {_signature(columns, "n")} is not distinct from {_signature(columns, "h")}
             """,
             [publication_id],
         )
