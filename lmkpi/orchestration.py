@@ -199,9 +199,9 @@ def _execute(
     (``models_only``: dbt and publish, not the ingest)."""
     dagster_home = prepare_dagster_home(settings)
     ensure_dbt_manifest()
-    if not models_only:
-        from lmkpi.quality import worker
+    from lmkpi.quality import worker
 
+    if not models_only and worker.worth_starting(len(months)):
         worker.start()  # great-expectations' import runs beside Dagster's (quality/worker.py)
 
     import dagster as dg

@@ -81,7 +81,8 @@ def ingest_source(
     not_delivered: list[Month] = []
     months = partition_months(context)
     month = months[0]
-    validation_worker.start()  # runs already when lmkpi load started the run
+    if validation_worker.worth_starting(len(months)):
+        validation_worker.start()  # runs already when lmkpi load started the run
     try:
         settings = lmkpi.get()
         if context.run.tags.get("lmkpi/accept-drop") == "true":  # the operator knows why
